@@ -1,0 +1,45 @@
+# Two commands for a newcomer:
+#   make run   - install (into .venv) and start the app on the embedded Norfolk default
+#   make test  - install everything (pip packages, Debian's chromium) and run every test
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PORT ?= 8501
+
+.PHONY: run test lint bench install install-dev browser clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed: requirements.txt | $(BIN)/python
+	$(BIN)/pip install --quiet -r requirements.txt
+	touch $@
+
+$(VENV)/.installed-dev: requirements.txt requirements-dev.txt | $(BIN)/python
+	$(BIN)/pip install --quiet -r requirements-dev.txt
+	touch $@ $(VENV)/.installed
+
+install: $(VENV)/.installed
+install-dev: $(VENV)/.installed-dev
+
+run: install
+	$(BIN)/streamlit run app.py --server.port $(PORT)
+
+# Debian's Chromium for the browser tests (never `playwright install`).
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq chromium >/dev/null; \
+	  else sudo apt-get update -qq && sudo apt-get install -y -qq chromium >/dev/null; fi; }
+
+lint: install-dev
+	$(BIN)/ruff check .
+
+test: install-dev browser lint
+	$(BIN)/python -m pytest -q
+
+bench: install-dev
+	$(BIN)/python bench/bench_metrics.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .hypothesis

@@ -1,0 +1,123 @@
+"""Command line: ``python -m lib evaluate [--county NAME | --areas FILE --centres FILE]
+[--scenario FILE.json] [--format json|csv]``.
+
+Prints totals, groups and centres with the keys of DESIGN.md. Errors go to
+stderr with exit code 2, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from lib.catchment import prepare
+from lib.data import load_dataset
+from lib.errors import DataError
+from lib.metrics import evaluate, registry_version
+from lib.scenario import Scenario
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # exit 2 with one line, as for data errors
+        self.exit(2, f"error: {message}\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="python -m lib", description="Centre Planner figures from the command line.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    ev = sub.add_parser("evaluate", help="print totals, groups and centres for a scenario")
+    ev.add_argument("--county", help="an English county or unitary authority (default: Norfolk)")
+    ev.add_argument("--areas", type=Path, help="areas file (CSV/XLSX)")
+    ev.add_argument("--centres", type=Path, help="centres file (CSV/XLSX)")
+    ev.add_argument("--scenario", type=Path, help="scenario JSON (default: the baseline)")
+    ev.add_argument("--format", choices=("json", "csv"), default="json")
+    return parser
+
+
+def load_scenario(path: Path | None, centre_ids: list[str]) -> Scenario:
+    """The scenario file, checked against the dataset's centres; the baseline if none."""
+    if path is None:
+        return Scenario.baseline(centre_ids)
+    name = path.name
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except OSError as exc:
+        raise DataError(name, f"cannot read ({exc.strerror})") from None
+    try:
+        scenario = Scenario.from_json(text)
+    except json.JSONDecodeError as exc:
+        raise DataError(name, f"not valid JSON ({exc.msg}, line {exc.lineno})") from None
+    except (ValueError, KeyError, TypeError) as exc:
+        raise DataError(name, str(exc).strip("'\"")) from None
+    unknown = [c for c in scenario.group_of if c not in set(centre_ids)]
+    if unknown:
+        raise DataError(name, f"centre id {unknown[0]!r} is not in the centres data", column="group_of")
+    missing = [c for c in centre_ids if c not in scenario.group_of]
+    if missing:
+        raise DataError(name, f"no group for centre {missing[0]!r}", column="group_of")
+    return scenario
+
+
+def _clean(value: object) -> object:
+    if isinstance(value, (np.integer,)):
+        return int(value)
+    if isinstance(value, (np.floating, float)):
+        return None if np.isnan(value) else round(float(value), 4)
+    if isinstance(value, (np.bool_,)):
+        return bool(value)
+    if value is pd.NA:
+        return None
+    return value
+
+
+def _records(table: pd.DataFrame) -> list[dict]:
+    return [{k: _clean(v) for k, v in row.items()} for row in table.to_dict(orient="records")]
+
+
+def run_evaluate(args: argparse.Namespace) -> str:
+    if args.centres is not None and args.areas is None and args.county is None:
+        raise DataError("--centres", "give --areas with --centres (or --county with --centres)")
+    dataset = load_dataset(args.county, args.areas, args.centres)
+    net = prepare(dataset)
+    scenario = load_scenario(args.scenario, list(net.centre_ids))
+    ev = evaluate(net, scenario)
+    totals = ev.totals()
+    centres = ev.centres_table()
+    groups = ev.groups_table()
+    if args.format == "json":
+        return json.dumps({
+            "dataset": dataset.name, "scenario": scenario.name, "registry_version": registry_version(),
+            "notes": list(dataset.notes),
+            "totals": {k: (_clean(v) if not isinstance(v, dict) else v) for k, v in totals.items()},
+            "groups": _records(groups), "centres": _records(centres),
+        }, indent=1, ensure_ascii=False)
+    out = io.StringIO()
+    flat = {k: v for k, v in totals.items() if not isinstance(v, dict)}
+    flat.update({f"flags_{k}": v for k, v in totals["flags"].items()})
+    out.write("# totals\n")
+    pd.DataFrame([flat]).to_csv(out, index=False)
+    out.write("\n# groups\n")
+    groups.to_csv(out, index=False)
+    out.write("\n# centres\n")
+    centres.to_csv(out, index=False)
+    return out.getvalue()
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        text = run_evaluate(args)
+    except DataError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except (KeyError, ValueError) as exc:
+        print(f"error: {str(exc).strip(chr(39))}", file=sys.stderr)
+        return 2
+    sys.stdout.write(text if text.endswith("\n") else text + "\n")
+    return 0
