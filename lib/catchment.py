@@ -48,7 +48,7 @@ def prepare(dataset: Dataset) -> Network:
     areas, centres = dataset.areas, dataset.centres
     if len(centres) == 0:
         raise DataError("centres", "no centres loaded")
-    ids = tuple(centres["centre_id"])
+    ids = tuple(centres["centre_id"].tolist())
     index = {c: i for i, c in enumerate(ids)}
     ax, ay = areas["x"].to_numpy(float), areas["y"].to_numpy(float)
     cx, cy = centres["x"].to_numpy(float), centres["y"].to_numpy(float)
@@ -69,8 +69,8 @@ def prepare(dataset: Dataset) -> Network:
 
 
 def nearest(ax: np.ndarray, ay: np.ndarray, cx: np.ndarray, cy: np.ndarray) -> np.ndarray:
-    """Index of the nearest centre to each area (KD-tree; ties go to the lower index)."""
-    _, idx = cKDTree(np.c_[cx, cy]).query(np.c_[ax, ay])
+    """Index of the nearest centre to each area (KD-tree; ties resolve deterministically)."""
+    _, idx = cKDTree(np.c_[cx, cy]).query(np.c_[ax, ay], workers=-1)
     return np.asarray(idx, dtype=np.int64)
 
 

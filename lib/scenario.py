@@ -11,6 +11,7 @@ import json
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field, fields, replace
+from functools import lru_cache
 
 SCHEMA_VERSION = 1
 LOT_ROUTES = ("tender", "application", "in-house")
@@ -161,6 +162,8 @@ class Scenario:
             raise KeyError(f"unknown centre id(s): {', '.join(unknown)}")
 
     def _lots_in_use(self, mapping: Mapping[str, str]) -> dict[str, Lot]:
+        if not self.lots:
+            return {}
         used = set(mapping.values())
         return {g: lot for g, lot in self.lots.items() if g in used}
 
@@ -218,6 +221,7 @@ def _known_fields(kind: type, values: Mapping) -> dict:
     return {k: v for k, v in dict(values).items() if k in names}
 
 
+@lru_cache(maxsize=65536)
 def natural_key(label: str) -> tuple:
     """Sort key that orders G2 before G10."""
     return tuple((0, int(t)) if t.isdigit() else (1, t.lower()) for t in re.split(r"(\d+)", str(label)) if t)

@@ -1,0 +1,74 @@
+"""What the map draws for an evaluation: centre markers, group badges, area shading, legend.
+
+Pure data (lists and dicts of plain values) so the page only hands it to the map component.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from lib import palette
+from lib.metrics import Evaluation
+
+SHADINGS = ("group", "deprivation", "children")
+SHADING_LABELS = {"group": "Reach area of each group", "deprivation": "IMD 2019 decile",
+                  "children": "Children aged 0-4"}
+
+
+def centre_markers(ev: Evaluation, colours: dict[str, str]) -> list[dict]:
+    """One marker per centre: id, name, group, colour, position, status, reach, deprived share."""
+    table = ev.centres_table()
+    centres = ev.net.dataset.centres
+    return [
+        {"id": cid, "name": name, "group": group, "label": group,
+         "colour": palette.CLOSED_COLOUR if status != "open" else colours[group],
+         "lat": float(lat), "lon": float(lon), "status": status, "illustrative": bool(ill),
+         "reach": int(reach), "deprived_share": round(float(share), 3)}
+        for cid, name, group, status, ill, reach, share, lat, lon in zip(
+            table["centre_id"], table["name"], table["group"], table["status"], table["illustrative"],
+            table["reach"], table["deprived_share"], centres["lat"], centres["lon"], strict=True)
+    ]
+
+
+def group_badges(ev: Evaluation, colours: dict[str, str]) -> list[dict]:
+    """One badge per non-empty group at the mean position of its centres (open ones if any)."""
+    centres = ev.net.dataset.centres
+    code = ev.tally.code
+    is_open = ev.ctx.is_open
+    badges = []
+    for k, label in enumerate(ev.tally.labels):
+        members = code == k
+        if not members.any():
+            continue
+        use = members & is_open if (members & is_open).any() else members
+        badges.append({"label": label, "colour": colours[label], "text_colour": palette.text_colour(colours[label]),
+                       "lat": float(centres["lat"][use].mean()), "lon": float(centres["lon"][use].mean())})
+    return badges
+
+
+def area_shading(ev: Evaluation, shading: str, colours: dict[str, str]) -> tuple[dict[str, str], list[dict]]:
+    """Fill colour per area id for the chosen shading, and its legend entries."""
+    area_ids = ev.net.dataset.areas["area_id"].to_numpy()
+    if shading == "deprivation":
+        fill = np.asarray(palette.DECILE_COLOURS)[np.clip(ev.net.decile, 1, 10) - 1]
+        legend = [{"colour": palette.DECILE_COLOURS[d - 1],
+                   "label": f"decile {d}" + (" (most deprived)" if d == 1 else " (least)" if d == 10 else "")}
+                  for d in range(1, 11)]
+    elif shading == "children":
+        cls, labels = palette.children_classes(ev.net.children)
+        fill = np.asarray(palette.CHILDREN_COLOURS)[cls]
+        legend = [{"colour": palette.CHILDREN_COLOURS[i], "label": f"{lab} children"} for i, lab in enumerate(labels)]
+    else:
+        labels = np.asarray(ev.tally.labels)[ev.tally.code]  # group of each centre
+        assign = ev.ctx.assign
+        fill = np.where(assign >= 0, [colours[g] for g in labels[np.maximum(assign, 0)]], "#ffffff")
+        legend = [{"colour": "#ffffff", "label": "no open centre"}] if (assign < 0).any() else []
+        legend.append({"colour": "#cccccc", "label": "area colour = its group; label on each marker"})
+    return dict(zip(area_ids.tolist(), fill.tolist(), strict=True)), legend
+
+
+def bounds(ev: Evaluation) -> list[list[float]]:
+    """[[south, west], [north, east]] of the areas."""
+    areas = ev.net.dataset.areas
+    return [[float(areas["lat"].min()), float(areas["lon"].min())],
+            [float(areas["lat"].max()), float(areas["lon"].max())]]
