@@ -1,0 +1,140 @@
+"""Plan: regroup centres on the map (drag, lasso, keyboard or list) and see the figures live."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import streamlit as st
+
+from lib import mapview, palette
+from ui import session
+from ui.plan_panels import (
+    draw_change_log,
+    draw_group_table,
+    draw_keyboard_moves,
+    draw_list_view,
+    draw_settings,
+    draw_totals,
+)
+
+MAP_KEY = "plan_map"
+NEW_GROUP = "__new__"
+
+net = session.network()
+hist = session.history()
+ev = session.evaluation()
+base = session.baseline_evaluation()
+names = session.names(net)
+colours = palette.group_colours(list(ev.scenario.group_of.values()))
+
+
+def _apply_move(centre_ids: list[str], group: str) -> None:
+    sc = session.history().present
+    ids = [c for c in centre_ids if c in sc.group_of]
+    if not ids:
+        return
+    target = sc.new_group_label() if group == NEW_GROUP else group
+    session.commit(sc.move(ids, target))
+
+
+def _on_map_move() -> None:
+    event = getattr(st.session_state[MAP_KEY], "move", None)
+    if not event or event.get("seq") == st.session_state.get("map_move_seq"):
+        return
+    st.session_state["map_move_seq"] = event.get("seq")
+    _apply_move(list(event.get("centre_ids", [])), str(event.get("group", "")))
+
+
+def _on_map_action() -> None:
+    event = getattr(st.session_state[MAP_KEY], "action", None)
+    if not event or event.get("seq") == st.session_state.get("map_action_seq"):
+        return
+    st.session_state["map_action_seq"] = event.get("seq")
+    sc = session.history().present
+    cid, kind, target = event.get("centre_id"), event.get("kind"), event.get("target")
+    if cid not in sc.group_of:
+        return
+    try:
+        if kind == "close":
+            session.commit(sc.close(cid))
+        elif kind == "reopen":
+            session.commit(sc.reopen(cid))
+        elif kind == "merge" and target:
+            session.commit(sc.merge(cid, target))
+    except (ValueError, KeyError) as exc:
+        st.session_state["plan_error"] = str(exc)
+
+
+def _on_map_select() -> None:
+    event = getattr(st.session_state[MAP_KEY], "select", None)
+    if event is not None:
+        st.session_state["map_selection"] = list(event.get("centre_ids", []))
+
+
+def _undo() -> None:
+    st.session_state[session.HISTORY] = session.history().undo()
+
+
+def _redo() -> None:
+    st.session_state[session.HISTORY] = session.history().redo()
+
+
+def _reset() -> None:
+    st.session_state[session.HISTORY] = session.history().reset(names)
+
+
+# --- header and toolbar -----------------------------------------------------------------------
+st.markdown(f"## Plan · {ev.scenario.name}")
+bar = st.columns([1, 1, 1.6, 4, 1.4])
+bar[0].button("↶ Undo", on_click=_undo, disabled=not hist.can_undo, width="stretch", key="undo")
+bar[1].button("↷ Redo", on_click=_redo, disabled=not hist.can_redo, width="stretch", key="redo")
+bar[2].button("⟲ Reset to baseline", on_click=_reset, disabled=hist.present.group_of == hist.baseline.group_of
+              and not hist.present.closed, width="stretch", key="reset")
+shading = bar[3].radio("Shade areas by", mapview.SHADINGS, horizontal=True, key="shading",
+                       format_func=mapview.SHADING_LABELS.get, label_visibility="collapsed")
+tiles = bar[4].toggle("Map tiles (online)", value=False, key="tiles",
+                      help="Optional background map from OpenStreetMap; needs internet. Off by default.")
+if error := st.session_state.pop("plan_error", None):
+    st.error(error)
+
+left, right = st.columns([3, 2], gap="medium")
+with right:
+    draw_totals(ev, base)
+
+selected_group = st.session_state.get("selected_group")
+with left:
+    area_style, legend = mapview.area_shading(ev, shading, colours)
+    try:
+        from components.centre_map import centre_map
+    except ImportError:  # the component ships in components/; without it the keyboard path still works
+        centre_map = None
+    if centre_map is not None:
+        centre_map(
+            centres=mapview.centre_markers(ev, colours), groups=mapview.group_badges(ev, colours),
+            area_style=area_style, legend=legend, boundaries_url=session.boundaries_url(net),
+            highlight_group=selected_group, fit_bounds=mapview.bounds(ev), tiles=tiles, key=MAP_KEY,
+            on_move=_on_map_move, on_action=_on_map_action, on_select=_on_map_select, height=640,
+        )
+    illustrative = int(net.dataset.centres["illustrative"].sum())
+    st.caption(f"Drag a centre onto another centre or a group label to move it; drop on empty map for a new group; "
+               f"shift-drag to select several. Dashed marks: {illustrative} illustrative locations "
+               "(placed by a p-median rule, not real addresses). Other locations are approximate town points.")
+
+with right:
+    draw_keyboard_moves(ev, names, _apply_move, NEW_GROUP)
+
+tabs = st.tabs(["Groups", "Centres (list view)", "Change log", "Settings"])
+with tabs[0]:
+    picked = draw_group_table(ev)
+    if picked != selected_group:
+        st.session_state["selected_group"] = picked
+        st.rerun()
+with tabs[1]:
+    draw_list_view(ev, names)
+with tabs[2]:
+    draw_change_log(hist)
+with tabs[3]:
+    new = draw_settings(ev.scenario)
+    if new != ev.scenario:
+        session.commit(replace(new))
+        st.rerun()

@@ -1,0 +1,85 @@
+"""Session state: the current dataset's network and the scenario history (undo stack)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import streamlit as st
+
+from lib.catchment import Network, prepare
+from lib.data import boundaries_geojson, load_default
+from lib.history import History
+from lib.metrics import Evaluation, baseline_budget_total, evaluate
+from lib.scenario import Scenario
+
+STATIC_CACHE = Path(__file__).resolve().parent.parent / "static" / "cache"
+HISTORY = "history"
+NETWORK = "network_key"
+
+
+@st.cache_resource(show_spinner="Loading the Norfolk default…")
+def default_network() -> Network:
+    return prepare(load_default())
+
+
+def network() -> Network:
+    """The network the session plans on (the Norfolk default unless another was loaded)."""
+    custom = st.session_state.get("custom_network")
+    return custom if custom is not None else default_network()
+
+
+def names(net: Network) -> dict[str, str]:
+    return dict(zip(net.centre_ids, net.dataset.centres["name"], strict=True))
+
+
+def history() -> History:
+    """The session's scenario history, started at the baseline on first use."""
+    net = network()
+    hist = st.session_state.get(HISTORY)
+    if hist is None or set(hist.present.group_of) != set(net.centre_ids):
+        base = Scenario.baseline(net.centre_ids)
+        hist = History.start(base)
+        st.session_state[HISTORY] = hist
+    return hist
+
+
+def commit(scenario: Scenario) -> None:
+    """Make ``scenario`` current (undoable)."""
+    st.session_state[HISTORY] = history().do(scenario, names(network()))
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def _baseline_total(_net: Network, net_id: int, budget: object, deprivation: object) -> float:
+    return baseline_budget_total(_net, Scenario(name="b", group_of={}, budget=budget, deprivation=deprivation))
+
+
+def evaluation() -> Evaluation:
+    """Figures of the current scenario (the baseline total is cached per parameter set)."""
+    net = network()
+    sc = history().present
+    total = _baseline_total(net, id(net), sc.budget, sc.deprivation)
+    return evaluate(net, sc, total)
+
+
+def baseline_evaluation() -> Evaluation:
+    net = network()
+    h = history()
+    base = Scenario(name="baseline", group_of=h.baseline.group_of, rules=h.present.rules,
+                    budget=h.present.budget, deprivation=h.present.deprivation)
+    return evaluate(net, base, _baseline_total(net, id(net), base.budget, base.deprivation))
+
+
+def boundaries_url(net: Network) -> str:
+    """Static URL of the dataset's LSOA polygons, written once to static/cache/."""
+    import hashlib
+    import json
+
+    ids = ",".join(net.dataset.areas["area_id"]).encode()
+    name = f"{hashlib.sha1(ids).hexdigest()[:16]}.geojson"
+    path = STATIC_CACHE / name
+    if not path.exists():
+        STATIC_CACHE.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(boundaries_geojson(net.dataset), separators=(",", ":")))
+        tmp.replace(path)
+    return f"/app/static/cache/{name}"
