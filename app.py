@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import streamlit as st
 
-st.set_page_config(page_title="Centre Planner", page_icon=":material/map:", layout="wide")
+HERE = Path(__file__).resolve().parent
+
+st.set_page_config(page_title="Centre Planner", page_icon=str(HERE / "static" / "favicon.png"), layout="wide")
 
 pages = [
     st.Page("pages/plan.py", title="Plan", icon=":material/map:", default=True),
     st.Page("pages/overview.py", title="Overview", icon=":material/table_chart:"),
 ]
-st.navigation(pages).run()
+st.navigation(pages, position="top").run()

@@ -11,8 +11,7 @@ from lib import palette
 from lib.metrics import Evaluation
 
 SHADINGS = ("group", "deprivation", "children")
-SHADING_LABELS = {"group": "Reach area of each group", "deprivation": "IMD 2019 decile",
-                  "children": "Children aged 0-4"}
+SHADING_LABELS = {"group": "Groups", "deprivation": "Deprivation", "children": "Children"}
 
 
 def centre_markers(ev: Evaluation, colours: dict[str, str]) -> list[dict]:
@@ -31,14 +30,17 @@ def centre_markers(ev: Evaluation, colours: dict[str, str]) -> list[dict]:
 
 
 def group_badges(ev: Evaluation, colours: dict[str, str]) -> list[dict]:
-    """One badge per non-empty group at the mean position of its centres (open ones if any)."""
+    """One badge per group of two or more centres, at the mean position of its centres (open ones if any).
+
+    A group of one needs no badge: its marker carries the label.
+    """
     centres = ev.net.dataset.centres
     code = ev.tally.code
     is_open = ev.ctx.is_open
     badges = []
     for k, label in enumerate(ev.tally.labels):
         members = code == k
-        if not members.any():
+        if members.sum() < 2:
             continue
         use = members & is_open if (members & is_open).any() else members
         badges.append({"label": label, "colour": colours[label], "text_colour": palette.text_colour(colours[label]),

@@ -85,14 +85,14 @@ def _reset() -> None:
 
 # --- header and toolbar -----------------------------------------------------------------------
 st.markdown(f"## Plan · {ev.scenario.name}")
-bar = st.columns([1, 1, 1.6, 4, 1.4])
+bar = st.columns([1, 1, 1.6, 3.2, 1.6])
 bar[0].button("↶ Undo", on_click=_undo, disabled=not hist.can_undo, width="stretch", key="undo")
 bar[1].button("↷ Redo", on_click=_redo, disabled=not hist.can_redo, width="stretch", key="redo")
 bar[2].button("⟲ Reset to baseline", on_click=_reset, disabled=hist.present.group_of == hist.baseline.group_of
               and not hist.present.closed, width="stretch", key="reset")
-shading = bar[3].radio("Shade areas by", mapview.SHADINGS, horizontal=True, key="shading",
-                       format_func=mapview.SHADING_LABELS.get, label_visibility="collapsed")
-tiles = bar[4].toggle("Map tiles (online)", value=False, key="tiles",
+shading = bar[3].segmented_control("Shade areas by", mapview.SHADINGS, default="group", key="shading",
+                                   format_func=mapview.SHADING_LABELS.get, label_visibility="collapsed") or "group"
+tiles = bar[4].toggle("Map tiles", value=False, key="tiles",
                       help="Optional background map from OpenStreetMap; needs internet. Off by default.")
 if error := st.session_state.pop("plan_error", None):
     st.error(error)
