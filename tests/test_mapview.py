@@ -1,0 +1,71 @@
+"""What the map draws, the palette and the undo history."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from lib import mapview, palette
+from lib.catchment import prepare
+from lib.data import load_default
+from lib.history import History
+from lib.metrics import evaluate
+from lib.scenario import Scenario
+
+NET = prepare(load_default())
+BASE = Scenario.baseline(NET.centre_ids)
+IDS = list(NET.centre_ids)
+NAMES = dict(zip(IDS, NET.dataset.centres["name"], strict=True))
+
+
+def test_markers_carry_group_status_and_figures():
+    sc = BASE.move([IDS[1]], "G1").close(IDS[2])
+    ev = evaluate(NET, sc)
+    colours = palette.group_colours(list(sc.group_of.values()))
+    markers = {m["id"]: m for m in mapview.centre_markers(ev, colours)}
+    assert markers[IDS[1]]["group"] == "G1" and markers[IDS[1]]["colour"] == colours["G1"]
+    assert markers[IDS[2]]["status"] == "closed" and markers[IDS[2]]["colour"] == palette.CLOSED_COLOUR
+    assert markers[IDS[0]]["reach"] == int(ev.centre["reach"][0])
+    badges = mapview.group_badges(ev, colours)
+    assert [b["label"] for b in badges] == ["G1"]  # only groups of two or more get a badge
+
+
+def test_area_shading_by_group_follows_reach_areas():
+    ev = evaluate(NET, BASE.move([IDS[1]], "G1"))
+    colours = palette.group_colours(list(ev.scenario.group_of.values()))
+    fill, legend = mapview.area_shading(ev, "group", colours)
+    area_ids = NET.dataset.areas["area_id"].to_numpy()
+    served_by_1 = area_ids[ev.ctx.assign == 1]
+    assert served_by_1.size and all(fill[a] == colours["G1"] for a in served_by_1)
+    assert len(fill) == len(area_ids) and legend
+
+
+def test_area_shading_by_deprivation_and_children():
+    ev = evaluate(NET, BASE)
+    fill, legend = mapview.area_shading(ev, "deprivation", {})
+    first = NET.dataset.areas.iloc[0]
+    assert fill[first["area_id"]] == palette.DECILE_COLOURS[first["imd_decile"] - 1]
+    assert len(legend) == 10 and "most deprived" in legend[0]["label"]
+    fill, legend = mapview.area_shading(ev, "children", {})
+    assert set(fill.values()) <= set(palette.CHILDREN_COLOURS) and len(legend) == 5
+
+
+def test_palette_is_stable_and_readable():
+    colours = palette.group_colours([f"G{i}" for i in range(1, 37)])
+    assert colours["G1"] == palette.GROUP_COLOURS[0] and colours["G2"] == palette.GROUP_COLOURS[1]
+    assert palette.text_colour("#332288") == "#ffffff" and palette.text_colour("#DDCC77") == "#000000"
+    cls, labels = palette.children_classes(np.array([0, 10, 20, 30, 40, 50, 60, 70, 80, 90]))
+    assert cls.min() == 0 and cls.max() == 4 and len(labels) == 5
+
+
+def test_history_undo_redo_reset_and_log():
+    h = History.start(BASE)
+    h = h.do(BASE.move([IDS[1]], "G1"), NAMES)
+    h = h.do(h.present.close(IDS[2]), NAMES)
+    assert h.log[-1] == f"{NAMES[IDS[2]]} closed"
+    assert h.undo().present == BASE.move([IDS[1]], "G1")
+    assert h.undo().undo().present == BASE and not h.undo().undo().can_undo
+    assert h.undo().redo().present == h.present
+    reset = h.reset(NAMES)
+    assert reset.present.group_of == BASE.group_of and reset.log[-1] == "Reset to baseline"
+    assert reset.undo().present == h.present
+    assert h.do(h.present, NAMES) is h  # no-op changes are not recorded
