@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 
 from lib import mapview, palette
@@ -69,3 +71,9 @@ def test_history_undo_redo_reset_and_log():
     assert reset.present.group_of == BASE.group_of and reset.log[-1] == "Reset to baseline"
     assert reset.undo().present == h.present
     assert h.do(h.present, NAMES) is h  # no-op changes are not recorded
+
+
+def test_shipped_map_boundaries_equal_the_data_file():
+    root = Path(__file__).resolve().parent.parent
+    shipped = (root / "static/boundaries/norfolk_lsoa.geojson").read_bytes()
+    assert shipped == (root / "data/norfolk_lsoa.geojson").read_bytes()

@@ -70,9 +70,15 @@ def baseline_evaluation() -> Evaluation:
 
 
 def boundaries_url(net: Network) -> str:
-    """Static URL of the dataset's LSOA polygons, written once to static/cache/."""
+    """Static URL of the dataset's LSOA polygons: the shipped file for the default (static/boundaries/),
+    else written once to static/cache/."""
     import hashlib
     import json
+
+    if net.dataset.boundaries is not None:
+        shipped = STATIC_CACHE.parent / "boundaries" / Path(str(net.dataset.boundaries)).name
+        if shipped.is_file():
+            return f"/app/static/boundaries/{shipped.name}"
 
     ids = ",".join(net.dataset.areas["area_id"]).encode()
     name = f"{hashlib.sha1(ids).hexdigest()[:16]}.geojson"

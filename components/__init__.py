@@ -1,0 +1,1 @@
+"""Custom Streamlit components (front-end assets vendored under static/, no CDN)."""
