@@ -7,7 +7,7 @@ from dataclasses import replace
 import streamlit as st
 
 from lib import mapview, palette
-from ui import session
+from ui import session, workspace
 from ui.plan_panels import (
     draw_change_log,
     draw_group_table,
@@ -72,24 +72,30 @@ def _on_map_select() -> None:
 
 
 def _undo() -> None:
-    st.session_state[session.HISTORY] = session.history().undo()
+    session.set_history(session.history().undo())
 
 
 def _redo() -> None:
-    st.session_state[session.HISTORY] = session.history().redo()
+    session.set_history(session.history().redo())
 
 
 def _reset() -> None:
-    st.session_state[session.HISTORY] = session.history().reset(names)
+    session.set_history(session.history().reset(names))
 
 
 # --- header and toolbar -----------------------------------------------------------------------
+readonly = workspace.view_only()
+info = workspace.loaded()
+status = ("read-only view" if readonly else "unsaved changes (autosaved as a draft)" if workspace.is_dirty()
+          else f"saved, version {info.version}" if info else "baseline")
 st.markdown(f"## Plan · {ev.scenario.name}")
+st.caption(f"{net.dataset.name}: {len(net.dataset.areas):,} areas, {net.n_centres} centres · {status}")
+workspace.show_message()
 bar = st.columns([1, 1, 1.6, 3.2, 1.6])
-bar[0].button("↶ Undo", on_click=_undo, disabled=not hist.can_undo, width="stretch", key="undo")
-bar[1].button("↷ Redo", on_click=_redo, disabled=not hist.can_redo, width="stretch", key="redo")
-bar[2].button("⟲ Reset to baseline", on_click=_reset, disabled=hist.present.group_of == hist.baseline.group_of
-              and not hist.present.closed, width="stretch", key="reset")
+bar[0].button("↶ Undo", on_click=_undo, disabled=readonly or not hist.can_undo, width="stretch", key="undo")
+bar[1].button("↷ Redo", on_click=_redo, disabled=readonly or not hist.can_redo, width="stretch", key="redo")
+bar[2].button("⟲ Reset to baseline", on_click=_reset, width="stretch", key="reset",
+              disabled=readonly or (hist.present.group_of == hist.baseline.group_of and not hist.present.closed))
 shading = bar[3].segmented_control("Shade areas by", mapview.SHADINGS, default="group", key="shading",
                                    format_func=mapview.SHADING_LABELS.get, label_visibility="collapsed") or "group"
 tiles = bar[4].toggle("Map tiles", value=False, key="tiles",
@@ -121,7 +127,10 @@ with left:
                "(placed by a p-median rule, not real addresses). Other locations are approximate town points.")
 
 with right:
-    draw_keyboard_moves(ev, names, _apply_move, NEW_GROUP)
+    if readonly:
+        st.info("Read-only view: the figures and map are live, editing is switched off.")
+    else:
+        draw_keyboard_moves(ev, names, _apply_move, NEW_GROUP)
 
 tabs = st.tabs(["Groups", "Centres (list view)", "Change log", "Settings"])
 with tabs[0]:
@@ -130,11 +139,11 @@ with tabs[0]:
         st.session_state["selected_group"] = picked
         st.rerun()
 with tabs[1]:
-    draw_list_view(ev, names)
+    draw_list_view(ev, names, readonly)
 with tabs[2]:
     draw_change_log(hist)
 with tabs[3]:
     new = draw_settings(ev.scenario)
-    if new != ev.scenario:
+    if new != ev.scenario and not readonly:
         session.commit(replace(new))
         st.rerun()

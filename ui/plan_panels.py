@@ -130,7 +130,7 @@ def draw_group_table(ev: Evaluation) -> str | None:
     return str(shown["Group"].iloc[rows[0]]) if rows else None
 
 
-def draw_list_view(ev: Evaluation, names: dict[str, str]) -> None:
+def draw_list_view(ev: Evaluation, names: dict[str, str], readonly: bool = False) -> None:
     """Editable list of centres (group and status), kept in sync with the map."""
     c = ev.centres_table()
     sc = ev.scenario
@@ -142,7 +142,7 @@ def draw_list_view(ev: Evaluation, names: dict[str, str]) -> None:
     version = st.session_state.get("list_version", 0)
     edited = st.data_editor(
         table, key=f"list_view_{version}", width="stretch", height=min(38 + 35 * len(table), 600),
-        disabled=["Centre", "Reach", "Flags"], hide_index=True,
+        disabled=True if readonly else ["Centre", "Reach", "Flags"], hide_index=True,
         column_config={"Group": st.column_config.SelectboxColumn(options=options, required=True),
                        "Status": st.column_config.SelectboxColumn(options=["open", "closed"], required=True)})
     st.caption(f"Change a centre's group (choose {new_label} to start a new group) or its status.")

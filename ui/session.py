@@ -43,9 +43,25 @@ def history() -> History:
     return hist
 
 
+def set_history(hist: History) -> None:
+    """Replace the history (undo / redo / reset) and autosave the draft; refused in a view-only link."""
+    from ui import workspace
+
+    if workspace.view_only():
+        return
+    st.session_state[HISTORY] = hist
+    workspace.autosave()
+
+
 def commit(scenario: Scenario) -> None:
-    """Make ``scenario`` current (undoable)."""
+    """Make ``scenario`` current (undoable) and autosave it as the session's draft; refused in a view-only link."""
+    from ui import workspace
+
+    if workspace.view_only():
+        st.session_state[workspace.MESSAGE] = ("warning", "This is a read-only view: changes are not applied.")
+        return
     st.session_state[HISTORY] = history().do(scenario, names(network()))
+    workspace.autosave()
 
 
 @st.cache_data(max_entries=64, show_spinner=False)

@@ -1,0 +1,116 @@
+"""Compare: 2-4 scenarios side by side: totals and differences, maps, charts, group tables, changed centres."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import plotly.graph_objects as go
+import pydeck as pdk
+import streamlit as st
+
+from lib import mapview, palette
+from lib.compare import changed_centres, totals_side_by_side
+from lib.data import boundaries_geojson
+from lib.metrics import Evaluation, evaluate
+from ui import session, workspace
+
+CURRENT = "__current__"
+
+net = session.network()
+workspace.ensure_examples()
+store = workspace.store()
+entries = store.list(dataset=net.dataset.name)
+labels = {CURRENT: f"Current: {session.history().present.name}" + (" (unsaved)" if workspace.is_dirty() else "")}
+labels.update({e.id: e.name for e in entries})
+
+st.markdown("## Compare scenarios")
+default = [CURRENT, *[e.id for e in entries if e.is_example][:1]]
+picked = st.multiselect("Scenarios to compare (2 to 4)", list(labels), default=default, max_selections=4,
+                        format_func=labels.get, key="compare_pick")
+if len(picked) < 2:
+    st.info("Pick at least two scenarios.")
+    st.stop()
+
+
+def scenario_of(key: str):
+    return session.history().present if key == CURRENT else store.get(key).scenario
+
+
+evaluations: list[Evaluation] = [evaluate(net, scenario_of(k)) for k in picked]
+
+st.markdown("### Totals")
+table = totals_side_by_side(evaluations)
+st.dataframe(table.style.format(lambda v: f"{v:,.0f}" if abs(v) >= 100 else f"{v:,.3f}"), width="stretch")
+
+
+@st.cache_data(show_spinner=False)
+def _geojson(_net_key: str) -> str:
+    return json.dumps(boundaries_geojson(net.dataset))
+
+
+def small_map(ev: Evaluation) -> pdk.Deck:
+    """Areas coloured by group, centres as dots (grey = closed): offline (no base map)."""
+    colours = palette.group_colours(list(ev.scenario.group_of.values()))
+    fill, _ = mapview.area_shading(ev, "group", colours)
+    geo = json.loads(_geojson(net.dataset.name))
+    for f in geo["features"]:
+        hexc = fill.get(f["properties"].get("lsoa11cd"), "#ffffff").lstrip("#")
+        f["properties"]["fill"] = [int(hexc[i:i + 2], 16) for i in (0, 2, 4)] + [200]
+    markers = mapview.centre_markers(ev, colours)
+    (s, w), (n, e) = mapview.bounds(ev)
+    return pdk.Deck(
+        layers=[
+            pdk.Layer("GeoJsonLayer", geo, get_fill_color="properties.fill", get_line_color=[255, 255, 255],
+                      line_width_min_pixels=0.3, pickable=False),
+            pdk.Layer("ScatterplotLayer", markers, get_position="[lon, lat]", radius_min_pixels=4,
+                      get_fill_color="[40, 40, 40]", pickable=True),
+        ],
+        initial_view_state=pdk.ViewState(latitude=(s + n) / 2, longitude=(w + e) / 2, zoom=7.2),
+        map_provider=None, tooltip={"text": "{name}\n{group} · reach {reach}"},
+    )
+
+
+st.markdown("### Maps (areas coloured by group)")
+for col, key, ev in zip(st.columns(len(picked)), picked, evaluations, strict=True):
+    with col:
+        t = ev.totals()
+        st.markdown(f"**{labels[key]}**  \n{t['groups']} groups · {t['open_centres']} open · "
+                    f"£{t['budget_total'] / 1e6:,.2f}m")
+        st.pydeck_chart(small_map(ev), height=300, key=f"deck_{key}")
+
+st.markdown("### Charts")
+c1, c2 = st.columns(2)
+with c1:
+    fig = go.Figure()
+    for key, ev in zip(picked, evaluations, strict=True):
+        g = ev.groups_table()
+        fig.add_box(y=g["reach_per_centre"], name=labels[key][:30], boxpoints="all")
+    fig.add_hline(y=ev.scenario.rules.min_reach or 0, line_dash="dash", annotation_text="minimum reach")
+    fig.update_layout(title="Reach per centre, by group", yaxis_title="children aged 0-4", height=420,
+                      font={"size": 16}, showlegend=False)
+    st.plotly_chart(fig, width="stretch", key="reach_chart")
+with c2:
+    fig = go.Figure()
+    totals = [ev.totals() for ev in evaluations]
+    fig.add_bar(x=[labels[k][:30] for k in picked], y=[t["budget_total"] / 1e6 for t in totals], name="total",
+                text=[f"£{t['budget_total'] / 1e6:,.2f}m" for t in totals], textposition="outside")
+    fig.add_scatter(x=[labels[k][:30] for k in picked], y=[t["envelope"] / 1e6 for t in totals], mode="markers",
+                    marker={"symbol": "line-ew-open", "size": 40, "line": {"width": 3}}, name="envelope")
+    fig.update_layout(title="Budget total against the envelope (£m)", height=420, font={"size": 16})
+    st.plotly_chart(fig, width="stretch", key="budget_chart")
+
+st.markdown("### Centres that changed group or status")
+changed = changed_centres(evaluations)
+changed.columns = ["centre_id", "Centre", *[labels[k] for k in picked]]
+st.caption(f"{len(changed)} of {net.n_centres} centres differ (relabelled groups with the same members do not count).")
+st.dataframe(changed.drop(columns="centre_id"), hide_index=True, width="stretch")
+
+st.markdown("### Group tables")
+for tab, ev in zip(st.tabs([labels[k][:40] for k in picked]), evaluations, strict=True):
+    with tab:
+        g = ev.groups_table()
+        st.dataframe(pd.DataFrame({"Group": g["group"], "Centres": g["members"], "Reach": g["reach"],
+                                   "Deprived share": (g["deprived_share"] * 100).round(0),
+                                   "Span km": g["span_km"].round(1), "Lot value £": g["lot_value"].round(0),
+                                   "Flags": g["flags"]}), hide_index=True, width="stretch")
