@@ -456,6 +456,9 @@ function tooltipContent(st, c) {
   box.appendChild(el("div", "cm-tip-line", `Reach ${fmtInt(c.reach)} children 0-4`));
   box.appendChild(el("div", "cm-tip-line", `Deprived share ${fmtPct(c.deprived_share)}`));
   if (c.illustrative) box.appendChild(el("div", "cm-tip-warn", "illustrative location"));
+  for (const note of (Array.isArray(c.notes) ? c.notes : []).slice(0, 3)) {
+    box.appendChild(el("div", "cm-tip-note", `✎ ${String(note).slice(0, 140)}`));
+  }
   return box;
 }
 

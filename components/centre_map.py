@@ -115,6 +115,7 @@ def _centre(c: Mapping[str, Any]) -> dict[str, Any]:
         "illustrative": bool(c.get("illustrative") or False),
         "reach": None if reach is None else round(reach),
         "deprived_share": _num(c.get("deprived_share")),
+        "notes": [str(n) for n in (c.get("notes") or [])][:3],
     }
 
 
@@ -166,8 +167,9 @@ def centre_map(
         One dict per centre: ``id``, ``name``, ``group``, ``label`` (short group label
         drawn on the marker, e.g. ``"G7"``), ``colour`` (``#rrggbb``), ``lat``, ``lon``,
         ``status`` (``"open"`` | ``"closed"`` | ``"merged"``), ``illustrative`` (bool),
-        ``reach`` (int) and ``deprived_share`` (0-1). Names may be user data: the
-        browser only ever inserts them as text.
+        ``reach`` (int) and ``deprived_share`` (0-1), optionally ``notes`` (up to three
+        consultation-note strings about the centre's group, shown in its tooltip). Names and
+        notes may be user data: the browser only ever inserts them as text.
     groups
         ``{"label", "colour", "lat", "lon"}`` per group: where to draw the group's
         label badge (e.g. the mean of its members). Dropping a centre on a badge moves

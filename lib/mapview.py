@@ -14,15 +14,18 @@ SHADINGS = ("group", "deprivation", "children")
 SHADING_LABELS = {"group": "Groups", "deprivation": "Deprivation", "children": "Children"}
 
 
-def centre_markers(ev: Evaluation, colours: dict[str, str]) -> list[dict]:
-    """One marker per centre: id, name, group, colour, position, status, reach, deprived share."""
+def centre_markers(ev: Evaluation, colours: dict[str, str], group_notes: dict[str, list[str]] | None = None
+                   ) -> list[dict]:
+    """One marker per centre: id, name, group, colour, position, status, reach, deprived share, and the
+    consultation notes about its group (``group_notes``: group -> note texts)."""
+    group_notes = group_notes or {}
     table = ev.centres_table()
     centres = ev.net.dataset.centres
     return [
         {"id": cid, "name": name, "group": group, "label": group,
          "colour": palette.CLOSED_COLOUR if status != "open" else colours[group],
          "lat": float(lat), "lon": float(lon), "status": status, "illustrative": bool(ill),
-         "reach": int(reach), "deprived_share": round(float(share), 3)}
+         "reach": int(reach), "deprived_share": round(float(share), 3), "notes": group_notes.get(group, [])}
         for cid, name, group, status, ill, reach, share, lat, lon in zip(
             table["centre_id"], table["name"], table["group"], table["status"], table["illustrative"],
             table["reach"], table["deprived_share"], centres["lat"], centres["lon"], strict=True)

@@ -7,6 +7,7 @@ from dataclasses import replace
 import streamlit as st
 
 from lib import mapview, palette
+from lib.export import briefing_workbook, safe_frame
 from ui import session, workspace
 from ui.plan_panels import (
     draw_change_log,
@@ -18,6 +19,9 @@ from ui.plan_panels import (
 )
 
 MAP_KEY = "plan_map"
+ATTRIBUTION = ("Contains public sector information licensed under the Open Government Licence v3.0. "
+               "Source: ONS; MHCLG English Indices of Deprivation 2019; OS and Royal Mail data © Crown copyright "
+               "and database right 2025. Centre locations are approximate or illustrative.")
 NEW_GROUP = "__new__"
 
 net = session.network()
@@ -116,7 +120,9 @@ with left:
         centre_map = None
     if centre_map is not None:
         centre_map(
-            centres=mapview.centre_markers(ev, colours), groups=mapview.group_badges(ev, colours),
+            centres=mapview.centre_markers(ev, colours, workspace.group_notes()),
+            groups=mapview.group_badges(ev, colours),
+            attribution="Boundaries: ONS (OGL v3.0); contains OS data © Crown copyright 2025",
             area_style=area_style, legend=legend, boundaries_url=session.boundaries_url(net),
             highlight_group=selected_group, fit_bounds=mapview.bounds(ev), tiles=tiles, key=MAP_KEY,
             on_move=_on_map_move, on_action=_on_map_action, on_select=_on_map_select, height=640,
@@ -135,6 +141,12 @@ with right:
 tabs = st.tabs(["Groups", "Centres (list view)", "Change log", "Settings"])
 with tabs[0]:
     picked = draw_group_table(ev)
+    d1, d2, _ = st.columns([1, 1, 3])
+    d1.download_button("Download Excel briefing", briefing_workbook(ev, workspace.notes_for_export(), ATTRIBUTION),
+                       file_name="centre-planner-briefing.xlsx", key="download_briefing",
+                       mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    d2.download_button("Download groups CSV", safe_frame(ev.groups_table()).to_csv(index=False),
+                       file_name="groups.csv", mime="text/csv", key="download_groups")
     if picked != selected_group:
         st.session_state["selected_group"] = picked
         st.rerun()

@@ -77,3 +77,13 @@ def test_shipped_map_boundaries_equal_the_data_file():
     root = Path(__file__).resolve().parent.parent
     shipped = (root / "static/boundaries/norfolk_lsoa.geojson").read_bytes()
     assert shipped == (root / "data/norfolk_lsoa.geojson").read_bytes()
+
+
+def test_group_notes_reach_the_markers_of_that_group():
+    sc = BASE.move([IDS[1]], "G1")
+    ev = evaluate(NET, sc)
+    markers = mapview.centre_markers(ev, palette.group_colours(list(sc.group_of.values())),
+                                     {"G1": ["challenge: <b>far</b> (A)"]})
+    by_id = {m["id"]: m for m in markers}
+    assert by_id[IDS[0]]["notes"] == by_id[IDS[1]]["notes"] == ["challenge: <b>far</b> (A)"]
+    assert by_id[IDS[2]]["notes"] == []

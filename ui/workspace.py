@@ -168,6 +168,24 @@ def apply_query_params() -> None:
         open_stored(wanted)
 
 
+def notes_for_export() -> list[dict]:
+    """Consultation notes of the opened stored scenario, as plain dicts for exports."""
+    info = loaded()
+    if info is None:
+        return []
+    return [{"kind": n.kind, "group": n.group_label or "", "text": n.text, "author": n.author,
+             "when": n.created_at.strftime("%Y-%m-%d %H:%M")} for n in store().notes(info.id)]
+
+
+def group_notes() -> dict[str, list[str]]:
+    """Notes about single groups of the opened scenario: group -> ['challenge: text (author)', ...]."""
+    out: dict[str, list[str]] = {}
+    for n in notes_for_export():
+        if n["group"]:
+            out.setdefault(n["group"], []).append(f"{n['kind']}: {n['text']} ({n['author']})")
+    return out
+
+
 def show_message() -> None:
     """Show (once) the last workspace message."""
     msg = st.session_state.pop(MESSAGE, None)
