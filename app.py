@@ -13,10 +13,10 @@ HERE = Path(__file__).resolve().parent
 st.set_page_config(page_title="Centre Planner", page_icon=str(HERE / "static" / "favicon.png"), layout="wide")
 
 pages = [
-    st.Page("pages/plan.py", title="Plan", icon=":material/map:", default=True),
-    st.Page("pages/scenarios.py", title="Scenarios", icon=":material/folder_open:"),
-    st.Page("pages/compare.py", title="Compare", icon=":material/compare:"),
-    st.Page("pages/overview.py", title="Overview", icon=":material/table_chart:"),
+    st.Page("views/plan.py", title="Plan", icon=":material/map:", default=True),
+    st.Page("views/scenarios.py", title="Scenarios", icon=":material/folder_open:"),
+    st.Page("views/compare.py", title="Compare", icon=":material/compare:"),
+    st.Page("views/overview.py", title="Overview", icon=":material/table_chart:"),
 ]
 page = st.navigation(pages, position="top")
 workspace.apply_query_params()

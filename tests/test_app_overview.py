@@ -11,7 +11,7 @@ APP = str(Path(__file__).resolve().parent.parent / "app.py")
 
 def test_overview_shows_norfolk_totals():
     at = AppTest.from_file(APP, default_timeout=60).run()
-    at.switch_page("pages/overview.py").run()
+    at.switch_page("views/overview.py").run()
     assert not at.exception
     values = {m.label: m.value for m in at.metric}
     assert values["Children 0-4 in the county"] == "44,201"

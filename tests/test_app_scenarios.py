@@ -40,18 +40,18 @@ def scenarios_page(query: dict | None = None) -> AppTest:
     for k, v in (query or {}).items():
         at.query_params[k] = v
     run(at)
-    at.switch_page("pages/scenarios.py")
+    at.switch_page("views/scenarios.py")
     return run(at)
 
 
 def move_on_plan(at: AppTest, ids: list[str], group: str) -> AppTest:
-    at.switch_page("pages/plan.py")
+    at.switch_page("views/plan.py")
     run(at)
     at.multiselect(key="kb_centres").set_value(ids)
     at.selectbox(key="kb_group").set_value(group)
     button(at, "Move").click()
     run(at)
-    at.switch_page("pages/scenarios.py")
+    at.switch_page("views/scenarios.py")
     return run(at)
 
 
@@ -120,7 +120,7 @@ def test_notes_attach_to_scenario_and_group(db):
 def test_compare_page_shows_differences(db):
     at = AppTest.from_file(APP, default_timeout=60)
     run(at)
-    at.switch_page("pages/compare.py")
+    at.switch_page("views/compare.py")
     run(at)
     store = ScenarioStore(db)
     review = next(e for e in store.list() if e.name.startswith("Example: 2019"))

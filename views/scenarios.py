@@ -75,7 +75,7 @@ else:
             else:
                 st.session_state.pop("confirm_open", None)
                 if workspace.open_stored(entry.id):
-                    st.switch_page("pages/plan.py")
+                    st.switch_page("views/plan.py")
         if b2.button("Duplicate", key="duplicate_entry"):
             try:
                 copy = store.duplicate(entry.id, f"{entry.name} (copy)", author=workspace.author())
