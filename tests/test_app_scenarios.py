@@ -128,6 +128,7 @@ def test_compare_page_shows_differences(db):
     run(at)
     totals = at.dataframe[0].value
     diff = totals[next(c for c in totals.columns if "−" in c)]
-    assert diff["Open centres"] == 15 - 54
+    assert diff["Open centres"] == "−39"  # 15 - 54
+    assert diff["Share in deprived areas"] == "0.0 pts"
     changed = at.dataframe[1].value
     assert len(changed) == 54  # every centre: 39 closed, and the 15 bases regrouped by district

@@ -41,7 +41,22 @@ evaluations: list[Evaluation] = [evaluate(net, scenario_of(k)) for k in picked]
 
 st.markdown("### Totals")
 table = totals_side_by_side(evaluations)
-st.dataframe(table.style.format(lambda v: f"{v:,.0f}" if abs(v) >= 100 else f"{v:,.3f}"), width="stretch")
+MONEY = {"Budget total", "Saving", "Envelope gap (+ headroom)"}
+
+
+def _fmt(label: str, value: float, diff: bool) -> str:
+    sign = "+" if diff and value > 0 else "−" if value < 0 else ""
+    v = abs(value)
+    if label == "Share in deprived areas":
+        return f"{sign}{v * 100:.1f} pts" if diff else f"{v:.1%}"
+    if label in MONEY:
+        return f"{sign}£{v / 1e6:,.2f}m"
+    return f"{sign}{v:,.0f}"
+
+
+shown = pd.DataFrame({col: [_fmt(label, table.iloc[r, c], c >= len(picked)) for r, label in enumerate(table.index)]
+                      for c, col in enumerate(table.columns)}, index=table.index)
+st.dataframe(shown, width="stretch")
 
 
 @st.cache_data(show_spinner=False)
