@@ -18,6 +18,12 @@ pages = [
     st.Page("views/compare.py", title="Compare", icon=":material/compare:"),
     st.Page("views/overview.py", title="Overview", icon=":material/table_chart:"),
 ]
+# Less blank space above the page title: on a 1280x720 projector the map starts higher.
+st.markdown("""<style>
+[data-testid='stMainBlockContainer'] {padding-top: 3.2rem;}
+[data-testid='stMetric'] {padding: 0.45rem 0.8rem;}
+[data-testid='stMetricValue'] {font-size: 2.1rem;}
+</style>""", unsafe_allow_html=True)
 page = st.navigation(pages, position="top")
 workspace.apply_query_params()
 page.run()

@@ -347,6 +347,7 @@ function renderLegend(st, data) {
   const keyRows = [
     ["cm-key-closed", "✕", "closed / merged centre"],
     ["cm-key-illustrative", "", "illustrative location"],
+    ["cm-key-flag", "!", "breaks a rule (see its tooltip)"],
   ];
   const foot = el("div", "cm-legend-key");
   for (const [cls, sym, text] of keyRows) {
@@ -424,7 +425,7 @@ function renderMarkers(st) {
         bubblingMouseEvents: false,
       });
       entry = { id, marker, pin, label };
-      marker.bindTooltip(el("div"), { direction: "top", offset: [0, -20], className: "cm-tip", opacity: 1 });
+      marker.bindTooltip(el("div"), { direction: "auto", offset: [0, -20], className: "cm-tip", opacity: 1 });
       marker.on("click", (e) => onMarkerClick(st, id, e));
       marker.on("keypress", (e) => {
         if (e.originalEvent && e.originalEvent.keyCode === 13) openCentrePopup(st, id);
@@ -456,6 +457,7 @@ function tooltipContent(st, c) {
   box.appendChild(el("div", "cm-tip-line", `Reach ${fmtInt(c.reach)} children 0-4`));
   box.appendChild(el("div", "cm-tip-line", `Deprived share ${fmtPct(c.deprived_share)}`));
   if (c.illustrative) box.appendChild(el("div", "cm-tip-warn", "illustrative location"));
+  if (c.flag) box.appendChild(el("div", "cm-tip-flag", `⚠ ${c.flag}`));
   for (const note of (Array.isArray(c.notes) ? c.notes : []).slice(0, 3)) {
     box.appendChild(el("div", "cm-tip-note", `✎ ${String(note).slice(0, 140)}`));
   }
@@ -492,6 +494,8 @@ function paintMarker(st, id) {
   if (!elIcon) return;
   elIcon.classList.toggle("cm-closed", !open);
   elIcon.classList.toggle("cm-illustrative", !!c.illustrative);
+  elIcon.classList.toggle("cm-flagged", open && !!c.flag);
+  elIcon.setAttribute("data-flag", open && c.flag ? "1" : "0");
   elIcon.classList.toggle("cm-selected", st.selected.has(id));
   elIcon.classList.toggle("cm-pending", d.pending);
   elIcon.classList.toggle("cm-new-group", d.pending && d.group === NEW_GROUP);

@@ -116,6 +116,7 @@ def _centre(c: Mapping[str, Any]) -> dict[str, Any]:
         "reach": None if reach is None else round(reach),
         "deprived_share": _num(c.get("deprived_share")),
         "notes": [str(n) for n in (c.get("notes") or [])][:3],
+        "flag": str(c.get("flag") or ""),
     }
 
 
@@ -167,7 +168,8 @@ def centre_map(
         One dict per centre: ``id``, ``name``, ``group``, ``label`` (short group label
         drawn on the marker, e.g. ``"G7"``), ``colour`` (``#rrggbb``), ``lat``, ``lon``,
         ``status`` (``"open"`` | ``"closed"`` | ``"merged"``), ``illustrative`` (bool),
-        ``reach`` (int) and ``deprived_share`` (0-1), optionally ``notes`` (up to three
+        ``reach`` (int) and ``deprived_share`` (0-1), optionally ``flag`` (why the centre or its
+        group breaks a rule: drawn as a red "!" and in the tooltip) and ``notes`` (up to three
         consultation-note strings about the centre's group, shown in its tooltip). Names and
         notes may be user data: the browser only ever inserts them as text.
     groups

@@ -16,19 +16,23 @@ SHADING_LABELS = {"group": "Groups", "deprivation": "Deprivation", "children": "
 
 def centre_markers(ev: Evaluation, colours: dict[str, str], group_notes: dict[str, list[str]] | None = None
                    ) -> list[dict]:
-    """One marker per centre: id, name, group, colour, position, status, reach, deprived share, and the
-    consultation notes about its group (``group_notes``: group -> note texts)."""
+    """One marker per centre: id, name, group, colour, position, status, reach, deprived share, the rule it
+    or its group breaks (``flag``), and the consultation notes about its group (``group_notes``)."""
     group_notes = group_notes or {}
     table = ev.centres_table()
     centres = ev.net.dataset.centres
+    group_flags = ev.groups_table().set_index("group")["flags"].to_dict()
+    flags = [f or (f"group {g}: {group_flags[g]}" if group_flags.get(g) else "")
+             for f, g in zip(table["flags"], table["group"], strict=True)]
     return [
         {"id": cid, "name": name, "group": group, "label": group,
          "colour": palette.CLOSED_COLOUR if status != "open" else colours[group],
          "lat": float(lat), "lon": float(lon), "status": status, "illustrative": bool(ill),
-         "reach": int(reach), "deprived_share": round(float(share), 3), "notes": group_notes.get(group, [])}
-        for cid, name, group, status, ill, reach, share, lat, lon in zip(
+         "reach": int(reach), "deprived_share": round(float(share), 3), "notes": group_notes.get(group, []),
+         "flag": flag if status == "open" else ""}
+        for cid, name, group, status, ill, reach, share, lat, lon, flag in zip(
             table["centre_id"], table["name"], table["group"], table["status"], table["illustrative"],
-            table["reach"], table["deprived_share"], centres["lat"], centres["lon"], strict=True)
+            table["reach"], table["deprived_share"], centres["lat"], centres["lon"], flags, strict=True)
     ]
 
 

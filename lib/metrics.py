@@ -189,7 +189,13 @@ class Evaluation:
         return {m.key: m.compute(self.tally, self.scenario) for m in GROUP_METRICS}
 
     def totals(self) -> dict[str, float]:
-        """County totals, budget and rule-flag count (keys in ``TOTAL_KEYS``)."""
+        """County totals, budget and rule-flag counts (keys in ``TOTAL_KEYS``), a fresh copy."""
+        out = dict(self._totals)
+        out["flags"] = dict(out["flags"])
+        return out
+
+    @cached_property
+    def _totals(self) -> dict[str, float]:
         g = self.group_arrays()
         s = self.scenario
         total = float(g["lot_value"].sum())
@@ -233,7 +239,15 @@ class Evaluation:
         return rules.group_breaks(g, phases, self.scenario.rules)
 
     def centres_table(self) -> pd.DataFrame:
-        """One row per centre: id, name, group, status and every centre figure."""
+        """One row per centre: id, name, group, status and every centre figure (a fresh copy)."""
+        return self._centres_table.copy()
+
+    def groups_table(self) -> pd.DataFrame:
+        """One row per non-empty group, natural order, with lot attributes and rule flags (a fresh copy)."""
+        return self._groups_table.copy()
+
+    @cached_property
+    def _centres_table(self) -> pd.DataFrame:
         c = self.centre
         ids = list(self.net.centre_ids)
         s = self.scenario
@@ -255,8 +269,8 @@ class Evaluation:
         table["flags"] = [rules.centre_reason(r, s.rules) if f else "" for r, f in zip(c["reach"], low, strict=True)]
         return table
 
-    def groups_table(self) -> pd.DataFrame:
-        """One row per non-empty group, natural order, with lot attributes and rule flags."""
+    @cached_property
+    def _groups_table(self) -> pd.DataFrame:
         from lib.scenario import natural_key
 
         g = self.group_arrays()

@@ -87,3 +87,16 @@ def test_group_notes_reach_the_markers_of_that_group():
     by_id = {m["id"]: m for m in markers}
     assert by_id[IDS[0]]["notes"] == by_id[IDS[1]]["notes"] == ["challenge: <b>far</b> (A)"]
     assert by_id[IDS[2]]["notes"] == []
+
+
+def test_flags_reach_markers_of_centres_and_groups():
+    sc = BASE.move(IDS[:5], "G1")
+    ev = evaluate(NET, sc)
+    markers = {m["id"]: m for m in mapview.centre_markers(ev, palette.group_colours(list(sc.group_of.values())))}
+    assert markers[IDS[0]]["flag"].startswith("group G1: ") and "5 centres, more than 4" in markers[IDS[0]]["flag"]
+    low = ev.centres_table().set_index("centre_id")
+    lone = next(c for c in IDS[5:] if low.at[c, "flags"])
+    assert markers[lone]["flag"] == low.at[lone, "flags"]
+    closed = evaluate(NET, sc.close(lone))
+    assert {m["id"]: m for m in mapview.centre_markers(closed, {**palette.group_colours(
+        list(sc.group_of.values()))})}[lone]["flag"] == ""

@@ -41,7 +41,8 @@ def draw_totals(ev: Evaluation, base: Evaluation) -> None:
         cols = st.columns(2)
         for col, (label, value, delta, colour) in zip(cols, items[row:row + 2], strict=True):
             if isinstance(delta, float):
-                delta = None if abs(delta) < 0.5 else (("+" if delta > 0 else "−") + _money(abs(delta)))
+                # ASCII "-": Streamlit reads the delta's direction (arrow, colour) from its first character
+                delta = None if abs(delta) < 0.5 else (("+" if delta > 0 else "-") + _money(abs(delta)))
             elif delta == 0:
                 delta = None
             col.metric(label, value, delta=delta, delta_color=colour, border=True)
@@ -72,8 +73,9 @@ def draw_keyboard_moves(ev: Evaluation, names: dict[str, str], apply_move: Calla
     with st.form("keyboard_move", border=True):
         st.markdown("**Move centres** (keyboard)")
         picked = st.multiselect("Centre(s)", ids, default=st.session_state.pop("map_selection", None) or None,
-                                format_func=lambda c: f"{names[c]} ({sc.group_of[c]})", key="kb_centres")
-        target = st.selectbox("To group", [*groups, new_group], key="kb_group",
+                                format_func=lambda c: f"{names[c]} ({sc.group_of[c]})", key="kb_centres",
+                                filter_mode="contains", select_all=False)
+        target = st.selectbox("To group", [*groups, new_group], key="kb_group", filter_mode="contains",
                               format_func=lambda g: "➕ New group" if g == new_group
                               else f"{g}: {str(members.get(g, ''))[:60]}")
         if st.form_submit_button("Move", type="primary") and picked:
@@ -81,10 +83,10 @@ def draw_keyboard_moves(ev: Evaluation, names: dict[str, str], apply_move: Calla
             st.rerun()
     with st.form("centre_status", border=True):
         st.markdown("**Close, reopen or merge a centre**")
-        cid = st.selectbox("Centre", ids, key="st_centre",
+        cid = st.selectbox("Centre", ids, key="st_centre", filter_mode="contains",
                            format_func=lambda c: f"{names[c]} ({'closed' if c in sc.closed else 'open'})")
         open_ids = [c for c in ids if c not in sc.closed]
-        into = st.selectbox("Merge into", open_ids, format_func=names.get, key="st_target")
+        into = st.selectbox("Merge into", open_ids, format_func=names.get, key="st_target", filter_mode="contains")
         c1, c2, c3 = st.columns(3)
         action = None
         if c1.form_submit_button("Close"):
@@ -108,10 +110,10 @@ def draw_group_table(ev: Evaluation) -> str | None:
     """The group table, broken rules in red with their reason; returns the selected group."""
     g = ev.groups_table()
     shown = pd.DataFrame({
-        "Group": g["group"], "Centres": g["members"], "Open": g["open_centres"], "Reach": g["reach"],
+        "Group": g["group"], "Flags": g["flags"], "Open": g["open_centres"], "Reach": g["reach"],
         "Reach per centre": g["reach_per_centre"].round(0), "Deprived share": g["deprived_share"] * 100,
         "Weighted reach": g["weighted_reach"].round(0), "Span km": g["span_km"].round(1),
-        "Lot value £": g["lot_value"].round(0), "Flags": g["flags"],
+        "Lot value £": g["lot_value"].round(0), "Centres": g["members"],
     })
 
     def red(row: pd.Series) -> list[str]:
@@ -125,7 +127,7 @@ def draw_group_table(ev: Evaluation) -> str | None:
     event = st.dataframe(styled, hide_index=True, width="stretch", on_select="rerun", selection_mode="single-row",
                          key="group_table", height=min(38 + 35 * len(g), 560),
                          column_config={"Centres": st.column_config.TextColumn(width="large"),
-                                        "Flags": st.column_config.TextColumn(width="large")})
+                                        "Flags": st.column_config.TextColumn(width="medium")})
     rows = event.selection.rows if event is not None else []
     return str(shown["Group"].iloc[rows[0]]) if rows else None
 

@@ -78,11 +78,18 @@ def evaluation() -> Evaluation:
 
 
 def baseline_evaluation() -> Evaluation:
+    """The baseline under the current parameters (kept in the session until they change)."""
     net = network()
     h = history()
+    key = (id(net), h.present.rules, h.present.budget, h.present.deprivation)
+    cached = st.session_state.get("_baseline_evaluation")
+    if cached is not None and cached[0] == key:
+        return cached[1]
     base = Scenario(name="baseline", group_of=h.baseline.group_of, rules=h.present.rules,
                     budget=h.present.budget, deprivation=h.present.deprivation)
-    return evaluate(net, base, _baseline_total(net, id(net), base.budget, base.deprivation))
+    ev = evaluate(net, base, _baseline_total(net, id(net), base.budget, base.deprivation))
+    st.session_state["_baseline_evaluation"] = (key, ev)
+    return ev
 
 
 def boundaries_url(net: Network) -> str:

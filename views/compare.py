@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 
 import pandas as pd
 import plotly.graph_objects as go
@@ -16,6 +17,7 @@ from lib.metrics import Evaluation, evaluate
 from ui import session, workspace
 
 CURRENT = "__current__"
+MAP_WIDTH_PX = 520  # a small-multiple map's width with two or more side by side
 
 net = session.network()
 workspace.ensure_examples()
@@ -73,15 +75,19 @@ def small_map(ev: Evaluation) -> pdk.Deck:
         hexc = fill.get(f["properties"].get("lsoa11cd"), "#ffffff").lstrip("#")
         f["properties"]["fill"] = [int(hexc[i:i + 2], 16) for i in (0, 2, 4)] + [200]
     markers = mapview.centre_markers(ev, colours)
+    for m in markers:
+        m["dot"] = [20, 20, 20, 255] if m["status"] == "open" else [150, 150, 150, 160]
+        m["radius"] = 5 if m["status"] == "open" else 3
     (s, w), (n, e) = mapview.bounds(ev)
+    zoom = math.log2(MAP_WIDTH_PX * 360 / (256 * max(e - w, 1e-3))) - 0.3
     return pdk.Deck(
         layers=[
             pdk.Layer("GeoJsonLayer", geo, get_fill_color="properties.fill", get_line_color=[255, 255, 255],
                       line_width_min_pixels=0.3, pickable=False),
-            pdk.Layer("ScatterplotLayer", markers, get_position="[lon, lat]", radius_min_pixels=4,
-                      get_fill_color="[40, 40, 40]", pickable=True),
+            pdk.Layer("ScatterplotLayer", markers, get_position="[lon, lat]", get_radius="radius",
+                      radius_units="pixels", get_fill_color="dot", pickable=True),
         ],
-        initial_view_state=pdk.ViewState(latitude=(s + n) / 2, longitude=(w + e) / 2, zoom=7.2),
+        initial_view_state=pdk.ViewState(latitude=(s + n) / 2, longitude=(w + e) / 2, zoom=zoom),
         map_provider=None, tooltip={"text": "{name}\n{group} · reach {reach}"},
     )
 
@@ -111,7 +117,8 @@ with c2:
     fig.add_bar(x=[labels[k][:30] for k in picked], y=[t["budget_total"] / 1e6 for t in totals], name="total",
                 text=[f"£{t['budget_total'] / 1e6:,.2f}m" for t in totals], textposition="outside")
     fig.add_scatter(x=[labels[k][:30] for k in picked], y=[t["envelope"] / 1e6 for t in totals], mode="markers",
-                    marker={"symbol": "line-ew-open", "size": 40, "line": {"width": 3}}, name="envelope")
+                    marker={"symbol": "line-ew-open", "size": 60, "color": "#b00020", "line": {"width": 4}},
+                    name="envelope")
     fig.update_layout(title="Budget total against the envelope (£m)", height=420, font={"size": 16})
     st.plotly_chart(fig, width="stretch", key="budget_chart")
 
