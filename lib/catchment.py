@@ -45,7 +45,7 @@ class Network:
 
 def prepare(dataset: Dataset) -> Network:
     """Arrays and the base assignment (given, else nearest centre) for a dataset."""
-    areas, centres = dataset.areas, dataset.centres
+    areas, centres = _plain(dataset.areas), _plain(dataset.centres)
     if len(centres) == 0:
         raise DataError("centres", "no centres loaded")
     ids = tuple(centres["centre_id"].tolist())
@@ -68,9 +68,20 @@ def prepare(dataset: Dataset) -> Network:
     )
 
 
+def _plain(frame: pd.DataFrame) -> pd.DataFrame:
+    """A shallow copy without ``attrs`` (pandas deep-copies attrs on every column access)."""
+    out = frame.copy(deep=False)
+    out.attrs = {}
+    return out
+
+
+PARALLEL_QUERY_FROM = 20_000  # below this many areas, threads cost more than they save
+
+
 def nearest(ax: np.ndarray, ay: np.ndarray, cx: np.ndarray, cy: np.ndarray) -> np.ndarray:
     """Index of the nearest centre to each area (KD-tree; ties resolve deterministically)."""
-    _, idx = cKDTree(np.c_[cx, cy]).query(np.c_[ax, ay], workers=-1)
+    workers = -1 if len(ax) >= PARALLEL_QUERY_FROM else 1
+    _, idx = cKDTree(np.c_[cx, cy]).query(np.c_[ax, ay], workers=workers)
     return np.asarray(idx, dtype=np.int64)
 
 
