@@ -142,10 +142,12 @@ tabs = st.tabs(["Groups", "Centres (list view)", "Change log", "Settings"])
 with tabs[0]:
     picked = draw_group_table(ev)
     d1, d2, _ = st.columns([1, 1, 3])
-    d1.download_button("Download Excel briefing", briefing_workbook(ev, workspace.notes_for_export(), ATTRIBUTION),
+    notes = workspace.notes_for_export()
+    # callables: the files are built only when clicked, not on every rerun
+    d1.download_button("Download Excel briefing", lambda: briefing_workbook(ev, notes, ATTRIBUTION),
                        file_name="centre-planner-briefing.xlsx", key="download_briefing",
                        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-    d2.download_button("Download groups CSV", safe_frame(ev.groups_table()).to_csv(index=False),
+    d2.download_button("Download groups CSV", lambda: safe_frame(ev.groups_table()).to_csv(index=False),
                        file_name="groups.csv", mime="text/csv", key="download_groups")
     if picked != selected_group:
         st.session_state["selected_group"] = picked

@@ -120,7 +120,7 @@ else:
 st.markdown("### Assignment CSV")
 st.caption("Columns: centre_id, group, status (open/closed/merged), lot_route, lead_agency, merged_into. "
            "A file exported here and imported again gives the same scenario.")
-st.download_button("Download assignment CSV", assignment_csv(hist.present), file_name="assignment.csv",
+st.download_button("Download assignment CSV", lambda: assignment_csv(hist.present), file_name="assignment.csv",
                    mime="text/csv", key="download_assignment")
 upload = st.file_uploader("Import an assignment CSV or XLSX", type=["csv", "xlsx"], key="assignment_upload")
 if upload is not None and st.button("Apply imported assignment", key="apply_assignment"):
