@@ -23,7 +23,7 @@ def centre_markers(ev: Evaluation, colours: dict[str, str], group_notes: dict[st
     centres = ev.net.dataset.centres
     group_flags = ev.groups_table().set_index("group")["flags"].to_dict()
     flags = [f or (f"group {g}: {group_flags[g]}" if group_flags.get(g) else "")
-             for f, g in zip(table["flags"], table["group"], strict=True)]
+             for f, g in zip(table["flags"].tolist(), table["group"].tolist(), strict=True)]
     return [
         {"id": cid, "name": name, "group": group, "label": group,
          "colour": palette.CLOSED_COLOUR if status != "open" else colours[group],
@@ -31,8 +31,9 @@ def centre_markers(ev: Evaluation, colours: dict[str, str], group_notes: dict[st
          "reach": int(reach), "deprived_share": round(float(share), 3), "notes": group_notes.get(group, []),
          "flag": flag if status == "open" else ""}
         for cid, name, group, status, ill, reach, share, lat, lon, flag in zip(
-            table["centre_id"], table["name"], table["group"], table["status"], table["illustrative"],
-            table["reach"], table["deprived_share"], centres["lat"], centres["lon"], flags, strict=True)
+            *(table[c].tolist() for c in ("centre_id", "name", "group", "status", "illustrative", "reach",
+                                          "deprived_share")),
+            centres["lat"].tolist(), centres["lon"].tolist(), flags, strict=True)
     ]
 
 
