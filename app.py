@@ -16,6 +16,7 @@ pages = [
     st.Page("views/plan.py", title="Plan", icon=":material/map:", default=True),
     st.Page("views/scenarios.py", title="Scenarios", icon=":material/folder_open:"),
     st.Page("views/compare.py", title="Compare", icon=":material/compare:"),
+    st.Page("views/data.py", title="Data", icon=":material/database:"),
     st.Page("views/overview.py", title="Overview", icon=":material/table_chart:"),
 ]
 # Less blank space above the page title: on a 1280x720 projector the map starts higher.

@@ -6,12 +6,26 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
 from lib.cli import main
-from lib.data import load_areas, load_centres, load_county_areas, load_default
+from lib.data import (
+    Dataset,
+    apply_mapping,
+    load_areas,
+    load_assignment,
+    load_centres,
+    load_county_areas,
+    load_default,
+    load_grouping,
+    propose_mapping,
+    quality_report,
+    validate_centres,
+)
 from lib.errors import DataError
+from lib.tables import MAX_UPLOAD_BYTES, read_table, sheet_names
 
 ROOT = Path(__file__).resolve().parent.parent
 AREAS_CSV = "area_id,name,lat,lon,children,imd_decile\nE01000001,A,52.6,1.2,10,3\nE01000002,B,52.7,1.3,20,7\n"
@@ -155,3 +169,295 @@ def test_cli_as_module_never_prints_traceback(tmp_path):
     assert run.returncode == 2
     assert "Traceback" not in run.stderr
     assert "c.csv, row 3, column 'centre_id'" in run.stderr
+
+
+# --- forgiving columns: proposal, mapping, preview ---------------------------------------------
+
+
+@pytest.mark.parametrize(("headers", "expect"), [
+    (["Centre Name", "Post Code"], {"name": "Centre Name", "postcode": "Post Code"}),
+    (["name", "postcode"], {"name": "name", "postcode": "postcode"}),
+    (["Children's centre", "Postcode of site"], {"name": "Children's centre", "postcode": "Postcode of site"}),
+    (["Centre", "Lat", "Long"], {"name": "Centre", "lat": "Lat", "lon": "Long"}),
+    (["Site name", "Latitude", "Longitude"], {"name": "Site name", "lat": "Latitude", "lon": "Longitude"}),
+    (["Name", "Eastings", "Northings"], {"name": "Name", "easting": "Eastings", "northing": "Northings"}),
+    (["NAME", "X", "Y"], {"name": "NAME", "easting": "X", "northing": "Y"}),
+    (["Centre ID", "Name", "LAT ", " lon"], {"centre_id": "Centre ID", "lat": "LAT ", "lon": " lon"}),
+])
+def test_propose_mapping_synonyms(headers, expect):
+    rows = {"Post Code": "NR1 1AA", "postcode": "NR1 1AA", "Postcode of site": "NR1 1AA", "X": "623000",
+            "Y": "308000", "Eastings": "623000", "Northings": "308000"}
+    frame = pd.DataFrame([[rows.get(h, "52.6" if "at" in h.lower() else "1.2") for h in headers]], columns=headers)
+    proposal = propose_mapping(frame, "centres")
+    for key, source in expect.items():
+        assert proposal[key] == source and proposal.confidence[key] >= 0.8
+    assert not proposal.needs_review
+
+
+def test_x_y_holding_lon_lat_are_read_as_such():
+    frame = pd.DataFrame({"Name": ["A"], "X": ["1.2"], "Y": ["52.6"]})
+    proposal = propose_mapping(frame, "centres")
+    assert (proposal["lon"], proposal["lat"], proposal["easting"]) == ("X", "Y", None)
+    assert proposal.how["lat"] == "values"
+    assert load_centres(b"Name,X,Y\nA,1.2,52.6\n", "c.csv").loc[0, "lat"] == 52.6
+
+
+def test_unsure_mapping_asks_for_review_and_applies_the_users_choice():
+    frame = pd.DataFrame({"Centre nme": ["A", "B"], "Where": ["NR1 1AA", "nr2 1sr"], "Kids": ["1", "2"]})
+    proposal = propose_mapping(frame, "centres")
+    assert proposal["name"] == "Centre nme" and proposal.how["name"] in ("pattern", "similar")
+    assert proposal["postcode"] == "Where" and proposal.how["postcode"] == "values"
+    assert proposal.needs_review and "Kids" in proposal.unused
+    fixed = dict(proposal, phase=None)
+    centres = validate_centres(apply_mapping(frame, fixed), "c.csv")
+    assert centres["postcode"].tolist() == ["NR1 1AA", "NR2 1SR"]
+    missing = propose_mapping(pd.DataFrame({"foo": ["1"]}), "areas")
+    assert missing.needs_review and any("children" in p for p in missing.problems)
+    with pytest.raises(DataError, match="there is no column 'nope'"):
+        apply_mapping(frame, {"name": "nope"}, "c.csv")
+
+
+def test_errors_name_the_users_own_column():
+    csv = "Site,Latitude,Longitude,Phase\nA,52.6,1.2,1\nB,52.7,1.3,7\n"
+    with pytest.raises(DataError) as err:
+        load_centres(csv.encode(), "c.csv")
+    assert str(err.value).startswith("c.csv, row 3, column 'Phase': phase must be 1, 2, 3")
+    with pytest.raises(DataError) as err:
+        load_centres(csv.replace("52.7", "5x").encode(), "c.csv")
+    assert str(err.value).startswith("c.csv, row 3, column 'Latitude': '5x' is not a number")
+
+
+# --- centres by postcode -----------------------------------------------------------------------
+
+def test_centres_by_postcode_live_terminated_and_mixed():
+    csv = ("Centre Name,Post Code,Latitude,Longitude,Eastings,Northings\n"
+           "Live,nr1 1aa,,,,\nOld,AL1 1AA,,,,\nByLatLon,NR99 9ZZ,52.6,1.2,,\nByGrid,,,,623000,308000\n")
+    centres = load_centres(csv.encode(), "c.csv")
+    assert centres["location_quality"].tolist() == ["postcode", "terminated postcode: LSOA centroid",
+                                                    "as supplied", "as supplied"]
+    assert centres["postcode"].tolist() == ["NR1 1AA", "AL1 1AA", "NR99 9ZZ", ""]
+    assert abs(centres.loc[0, "x"] - 624073) < 0.01 and abs(centres.loc[0, "y"] - 308352) < 0.01
+    report = quality_report(Dataset("t", load_default().areas, centres))
+    kinds = {r["kind"]: r["rows"] for r in report}
+    assert kinds["terminated postcode"] == ["old"]
+    assert "old" in kinds["centre outside the county"]  # St Albans is not in Norfolk
+
+
+@pytest.mark.parametrize(("body", "where"), [
+    ("A,NR1 1AA\nB,NR99 9ZZ\n", "row 3, column 'Postcode': postcode NR99 9ZZ is not in the England postcode"),
+    ("A,NR1 1AA\nB,\n", "row 3, column 'Postcode': no location"),
+    ("A,NR1 1AA\n\n\nB,12345\n", "row 5, column 'Postcode': '12345' is not a UK postcode"),
+])
+def test_bad_postcodes_are_named(body, where):
+    with pytest.raises(DataError) as err:
+        load_centres(("Name,Postcode\n" + body).encode(), "c.csv")
+    assert str(err.value).startswith(f"c.csv, {where}")
+
+
+# --- reading files: encodings, caps, formats, formulas -------------------------------------------
+
+@pytest.mark.parametrize(("encoding", "name"), [
+    ("utf-8", "Café Centre"), ("utf-8-sig", "Café Centre"), ("cp1252", "Café – Centre"),
+    ("latin-1", "Caf\x81 Centre"), ("utf-16", "Café Centre"),
+])
+def test_encodings(encoding, name):
+    csv = f"Centre ID,Centre Name,Easting,Northing\nc1,{name},623000,308000\n"
+    assert load_centres(csv.encode(encoding), "c.csv").loc[0, "name"] == name
+
+
+@pytest.mark.parametrize("sep", [";", "\t"])
+def test_semicolon_and_tab_separated(sep):
+    csv = CENTRES_CSV.replace(",", sep).replace("52.6", "52.6").encode()
+    assert load_centres(csv, "c.csv")["centre_id"].tolist() == ["c1", "c2"]
+
+
+def test_title_rows_and_blank_rows_keep_row_numbers():
+    csv = "Children's centres, March 2024\n\n" + AREAS_CSV.replace("\nE01000002", "\n,,,,,\n\nE01000002")
+    csv = csv.replace(",20,", ",-4,")
+    with pytest.raises(DataError) as err:
+        load_areas(csv.encode(), "a.csv")
+    assert str(err.value).startswith("a.csv, row 7, column 'children': a negative count")
+
+
+def test_file_over_the_cap_is_refused_before_parsing(tmp_path):
+    big = tmp_path / "big.csv"
+    with open(big, "wb") as fh:
+        fh.truncate(MAX_UPLOAD_BYTES + 1)
+    with pytest.raises(DataError, match=r"big\.csv: file is larger than 50 MB"):
+        load_centres(big)
+    with pytest.raises(DataError, match=r"upload\.csv: file is larger than 50 MB"):
+        read_table(b"a" * (MAX_UPLOAD_BYTES + 1), "upload.csv")
+
+
+@pytest.mark.parametrize(("data", "name", "expect"), [
+    (b"centre_id,name\nc1,One\n", "centres.xlsx", "is named .xlsx but is not an Excel workbook"),
+    (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(512), "centres.xls", "old Excel 97-2003"),
+    (b"PK\x03\x04garbage", "centres.xlsx", "is not a readable zip archive"),
+    (b"SQLite format 3\x00" + bytes(100), "centres.gpkg", "is a database"),
+    (b"a,b\n\x00\x01\x02,3\n", "centres.csv", "NUL bytes"),
+    (b"   \n\n", "centres.csv", "file is empty"),
+    (b"centre_id,name,lat,lon\n", "centres.csv", "has a header but no rows"),
+])
+def test_files_that_are_not_tables(data, name, expect):
+    with pytest.raises(DataError) as err:
+        load_centres(data, name)
+    assert str(err.value).startswith(name) and expect in str(err.value)
+
+
+def test_xlsx_with_a_dtd_is_refused(tmp_path):
+    import io
+    import zipfile
+
+    path = tmp_path / "c.xlsx"
+    pd.read_csv(io.StringIO(CENTRES_CSV)).to_excel(path, index=False)
+    out = io.BytesIO()
+    with zipfile.ZipFile(path) as src, zipfile.ZipFile(out, "w") as dst:
+        for info in src.infolist():
+            data = src.read(info)
+            if info.filename == "xl/worksheets/sheet1.xml":
+                data = data.replace(b"?>", b'?><!DOCTYPE x [<!ENTITY a "aaaa"><!ENTITY b "&a;&a;&a;">]>', 1)
+            dst.writestr(info, data)
+    with pytest.raises(DataError, match="declares a DTD: refused"):
+        load_centres(out.getvalue(), "c.xlsx")
+
+
+def test_formulas_load_as_plain_text(tmp_path):
+    evil = "=cmd|' /C calc'!A0"
+    csv = f'centre_id,name,lat,lon\nc1,"{evil}",52.6,1.2\nc2,"@SUM(1+1)*cmd|\' /C calc\'!A0",52.7,1.3\n'
+    centres = load_centres(csv.encode(), "c.csv")
+    assert centres.loc[0, "name"] == evil and centres.loc[1, "name"].startswith("@SUM")
+    path = tmp_path / "f.xlsx"
+    pd.DataFrame({"centre_id": ["c1"], "name": ["=1+1"], "lat": [52.6], "lon": [1.2]}).to_excel(path, index=False)
+    # openpyxl wrote a formula with no saved value: we read what is saved, never compute it (that would be "2")
+    assert load_centres(path).loc[0, "name"] in ("=1+1", "", "0")
+
+
+def test_sheet_names_and_chosen_sheet(tmp_path):
+    path = tmp_path / "book.xlsx"
+    with pd.ExcelWriter(path) as writer:
+        pd.DataFrame({"note": ["read me"]}).to_excel(writer, sheet_name="Notes", index=False)
+        pd.read_csv(pd.io.common.StringIO(CENTRES_CSV)).to_excel(writer, sheet_name="Centres", index=False)
+    assert sheet_names(path.read_bytes()) == ["Notes", "Centres"]
+    assert sheet_names(CENTRES_CSV.encode(), "c.csv") == []
+    assert load_centres(path, sheet="centres")["centre_id"].tolist() == ["c1", "c2"]
+    assert load_centres(path, sheet=1)["centre_id"].tolist() == ["c1", "c2"]
+    with pytest.raises(DataError, match="no sheet named 'Lots' \\(sheets: Notes, Centres\\)"):
+        load_centres(path, sheet="Lots")
+
+
+# --- reach-area assignment and existing grouping ------------------------------------------------
+
+def test_assignment_and_grouping_parsers():
+    ds = load_default()
+    a, c = ds.areas, ds.centres
+    csv = (f"LSOA code,Children's centre\n{a.area_id[0]},{c.centre_id[0]}\n{a.area_id[1].lower()},"
+           f"{c.name[1].upper()}\n{a.area_id[2]},\n")
+    given = load_assignment(csv.encode(), a, c, "reach.csv")
+    assert given.to_dict() == {a.area_id[0]: c.centre_id[0], a.area_id[1]: c.centre_id[1]}
+    groups = load_grouping(f"Centre,Lot\n{c.centre_id[0]},North\n{c.name[1]},North\n".encode(), c, "lots.csv")
+    assert groups == {c.centre_id[0]: "North", c.centre_id[1]: "North"}
+    ds2 = Dataset("d", a, c, reach_assignment=given)
+    kinds = {r["kind"] for r in quality_report(ds2)}
+    assert {"assignment gap", "centre with no reach area"} <= kinds
+
+
+@pytest.mark.parametrize(("kind", "text", "expect"), [
+    ("assign", "lsoa11cd,centre_id\nE09999999,{c0}\n", "r.csv, row 2, column 'lsoa11cd': area 'E09999999' is not"),
+    ("assign", "lsoa11cd,centre_id\n{a0},nowhere\n", "r.csv, row 2, column 'centre_id': centre 'nowhere' is not"),
+    ("assign", "lsoa11cd,centre_id\n{a0},{c0}\n{a0},{c1}\n",
+     "r.csv, row 3, column 'centre_id': area '{a0}' is already assigned to '{c0}' at row 2"),
+    ("assign", "area,where\n{a0},{c0}\n", "r.csv, column 'area_id': no column for the LSOA / area code"),
+    ("group", "centre_id,group\n{c0},G1\n{c0},G2\n", "r.csv, row 3, column 'group': centre '{c0}' is already in"),
+    ("group", "centre_id,group\n{c0},\n", "r.csv, row 2, column 'group': group is blank"),
+    ("group", "Centre,Cluster\nnope,G1\n", "r.csv, row 2, column 'Centre': centre 'nope' is not in the centres"),
+])
+def test_assignment_and_grouping_problems_are_named(kind, text, expect):
+    ds = load_default()
+    fill = {"a0": ds.areas.area_id[0], "c0": ds.centres.centre_id[0], "c1": ds.centres.centre_id[1]}
+    with pytest.raises(DataError) as err:
+        if kind == "assign":
+            load_assignment(text.format(**fill).encode(), ds.areas, ds.centres, "r.csv")
+        else:
+            load_grouping(text.format(**fill).encode(), ds.centres, "r.csv")
+    assert str(err.value).startswith(expect.format(**fill))
+
+
+# --- data quality ------------------------------------------------------------------------------
+
+def test_quality_report_on_the_default_and_on_a_made_up_dataset(grid):
+    report = {r["kind"]: r for r in quality_report(load_default())}
+    assert len(report["illustrative centre"]["rows"]) == 22
+    assert "shared site" not in report and "centre outside the county" not in report
+    areas = grid.areas.copy()
+    areas.loc[0, "children"] = 0
+    centres = pd.concat([grid.centres, grid.centres.iloc[[0]].assign(centre_id="A2")], ignore_index=True)
+    far = centres.iloc[[1]].assign(centre_id="FAR", x=centres["x"][1] + 30_000)
+    centres = pd.concat([centres, far], ignore_index=True)
+    report = {r["kind"]: r for r in quality_report(Dataset("g", areas, centres))}
+    assert report["area with no children"]["rows"] == ["E01000000"]
+    assert report["shared site"]["rows"] == ["A", "A2"]
+    assert report["centre outside the county"]["rows"] == ["FAR"]
+    assert report["duplicate centre name"]["rows"] == ["A", "B", "A2", "FAR"]
+    assert report["illustrative centre"]["rows"] == ["B", "FAR"]
+    assert all(set(r) == {"kind", "table", "message", "rows"} for r in report.values())
+    dup = Dataset("g", pd.concat([areas, areas.iloc[[1]]]), grid.centres)
+    assert quality_report(dup)[0]["kind"] == "duplicate id"
+
+
+# --- round trips: same figures -----------------------------------------------------------------
+
+def _totals(ds: Dataset) -> dict:
+    from lib.catchment import prepare
+    from lib.metrics import evaluate
+    from lib.scenario import Scenario
+
+    net = prepare(ds)
+    return evaluate(net, Scenario.baseline(net.centre_ids)).totals()
+
+
+def test_round_trip_csv_and_xlsx_give_the_same_figures(tmp_path):
+    ds = load_default()
+    expected = _totals(ds)
+    ds.areas.to_csv(tmp_path / "areas.csv", index=False)
+    ds.centres.to_csv(tmp_path / "centres.csv", index=False)
+    ds.areas.to_excel(tmp_path / "areas.xlsx", index=False)
+    ds.centres.to_excel(tmp_path / "centres.xlsx", index=False)
+    for ext in ("csv", "xlsx"):
+        areas = load_areas(tmp_path / f"areas.{ext}")
+        centres = load_centres(tmp_path / f"centres.{ext}")
+        assert (areas["children"] == ds.areas["children"]).all()
+        assert _totals(Dataset("rt", areas, centres)) == expected, ext
+
+
+def test_round_trip_with_postcodes_gives_the_same_figures(tmp_path):
+    from lib import geo, geocode
+
+    ds = load_default()
+    near = geocode.nearest_postcodes(ds.centres["x"], ds.centres["y"])
+    assert (near["distance_m"] < 1500).all()
+    # the expected positions, from the independent county gazetteer when present
+    county = ROOT.parent / "shared" / "data" / "norfolk_postcodes.csv.gz"
+    if county.exists():
+        ref = pd.read_csv(county, dtype={"postcode": str}).set_index("postcode")
+        assert np.allclose(ref.loc[near["postcode"], ["easting", "northing"]].to_numpy(float),
+                           near[["easting", "northing"]].to_numpy())
+    moved = ds.centres.copy()
+    moved["x"], moved["y"] = near["easting"].to_numpy(), near["northing"].to_numpy()
+    moved["lat"], moved["lon"] = geo.to_wgs84(moved["x"].to_numpy(float), moved["y"].to_numpy(float))
+    expected = _totals(Dataset("moved", ds.areas, moved))
+    upload = ds.centres.drop(columns=["lat", "lon", "x", "y"]).assign(**{"Post Code": near["postcode"].str.lower()})
+    upload.to_csv(tmp_path / "centres.csv", index=False)
+    centres = load_centres(tmp_path / "centres.csv")
+    assert (centres["location_quality"] == "postcode").all()
+    assert _totals(Dataset("pc", ds.areas, centres)) == expected
+    assert _totals(Dataset("pc", ds.areas, centres))["children"] == ds.children
+
+
+def test_centre_far_from_the_county_is_named_at_its_own_row(tmp_path):
+    path = tmp_path / "c.csv"
+    path.write_text("Name,Postcode\nA,NR1 1AA\n\n\nB,PO1 1AA\n")
+    from lib.data import load_dataset
+
+    with pytest.raises(DataError) as err:
+        load_dataset(county="Norfolk", centres_file=path)
+    assert str(err.value).startswith("c.csv, row 5, column 'Postcode': centre 'B' is")

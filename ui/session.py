@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from pathlib import Path
 
 import streamlit as st
@@ -98,17 +99,21 @@ def boundaries_url(net: Network) -> str:
     import hashlib
     import json
 
-    if net.dataset.boundaries is not None:
-        shipped = STATIC_CACHE.parent / "boundaries" / Path(str(net.dataset.boundaries)).name
+    if isinstance(net.dataset.boundaries, Path):
+        shipped = STATIC_CACHE.parent / "boundaries" / net.dataset.boundaries.name
         if shipped.is_file():
             return f"/app/static/boundaries/{shipped.name}"
-
-    ids = ",".join(net.dataset.areas["area_id"]).encode()
-    name = f"{hashlib.sha1(ids).hexdigest()[:16]}.geojson"
+    cached = st.session_state.get("_boundaries_url")
+    if cached is not None and cached[0] == id(net):
+        return cached[1]
+    text = json.dumps(boundaries_geojson(net.dataset), separators=(",", ":"))
+    name = f"{hashlib.sha1(text.encode()).hexdigest()[:16]}.geojson"
     path = STATIC_CACHE / name
     if not path.exists():
         STATIC_CACHE.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(boundaries_geojson(net.dataset), separators=(",", ":")))
+        tmp = path.with_suffix(f".{secrets.token_hex(4)}.tmp")
+        tmp.write_text(text)
         tmp.replace(path)
-    return f"/app/static/cache/{name}"
+    url = f"/app/static/cache/{name}"
+    st.session_state["_boundaries_url"] = (id(net), url)
+    return url

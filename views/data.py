@@ -1,0 +1,148 @@
+"""Data: what is loaded, a data-quality report, loading any English county or your own files."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import streamlit as st
+
+from lib.data import (
+    DEFAULT_COUNTY,
+    Dataset,
+    apply_mapping,
+    check_centres_in_areas,
+    county_names,
+    load_areas,
+    load_assignment,
+    load_county_areas,
+    propose_mapping,
+    quality_report,
+    validate_centres,
+)
+from lib.errors import DataError
+from lib.network import illustrative_network
+from lib.tables import read_table, sheet_names
+from ui import data_loading, session
+
+ATTRIBUTION = (Path(__file__).parent / "attribution.md").read_text()
+DEFAULT = "Norfolk default (embedded)"
+COUNTY = "Another English county or unitary authority"
+OWN_AREAS = "My own areas file (CSV/XLSX, or the published IoD2019 / ONS files as they are)"
+
+net = session.network()
+ds = net.dataset
+
+st.markdown("## Data")
+data_loading.show_message()
+
+# --- what is loaded -----------------------------------------------------------------------------
+with st.container(border=True):
+    st.markdown(f"### Loaded: {ds.name}")
+    c = st.columns(4)
+    c[0].metric("Areas (LSOAs)", f"{len(ds.areas):,}")
+    c[1].metric("Children aged 0-4", f"{ds.children:,}")
+    c[2].metric("Centres", f"{len(ds.centres):,}")
+    c[3].metric("Illustrative centres", f"{int(ds.centres['illustrative'].sum()):,}")
+    for note in ds.notes:
+        st.info(note)
+    report = quality_report(ds)
+    if report:
+        st.markdown("**Data-quality report**")
+        st.dataframe(pd.DataFrame([{"Check": r["kind"], "Table": r.get("table", ""), "What": r["message"],
+                                    "Ids": ", ".join(map(str, r.get("rows", [])[:12]))} for r in report]),
+                     hide_index=True, width="stretch")
+    else:
+        st.success("Data-quality report: nothing to check.")
+    with st.expander("Centres as loaded"):
+        st.dataframe(ds.centres.drop(columns=["x", "y"]), hide_index=True, width="stretch")
+
+# --- load another dataset ---------------------------------------------------------------------------
+st.markdown("### Load a dataset")
+st.caption("Nothing changes until the new dataset has loaded without error: a problem is reported with "
+           "its file, row and column, and the current dataset and every saved scenario stay as they are.")
+source = st.radio("Areas", [DEFAULT, COUNTY, OWN_AREAS], key="data_source")
+county = st.selectbox("County or unitary authority", county_names(), key="data_county",
+                      index=county_names().index("Hertfordshire")) if source == COUNTY else None
+areas_file = st.file_uploader("Areas file(s)", type=["csv", "xlsx"], accept_multiple_files=True,
+                              key="data_areas") if source == OWN_AREAS else None
+
+centres_upload = st.file_uploader(
+    "Centres (CSV or XLSX with lat/lon, easting/northing in British National Grid, or a postcode). "
+    "Leave empty for an illustrative network placed by the p-median rule.",
+    type=["csv", "xlsx"], key="data_centres") if source != DEFAULT else None
+mapping = None
+centre_frame = None
+if centres_upload is not None:
+    try:
+        sheets = sheet_names(centres_upload.getvalue(), centres_upload.name)
+        sheet = st.selectbox("Sheet", sheets, key="data_sheet") if len(sheets) > 1 else 0
+        centre_frame = read_table(centres_upload.getvalue(), centres_upload.name, sheet)
+        proposal = propose_mapping(centre_frame, "centres")
+        st.markdown("**Columns found** (check them, and correct any that are wrong):")
+        st.dataframe(centre_frame.head(5), hide_index=True, width="stretch")
+        options = ["(none)", *map(str, centre_frame.columns)]
+        table = proposal.table()
+        mapping = {}
+        cols = st.columns(4)
+        for i, row in enumerate(table.itertuples(index=False)):
+            current = row.source if row.source in options else "(none)"
+            label = f"{row.label}{' *' if row.required else ''}" + ("" if row.confidence >= 0.9 or
+                                                                     current == "(none)" else " (unsure)")
+            pick = cols[i % 4].selectbox(label, options, index=options.index(current), key=f"map_{row.column}")
+            mapping[row.column] = None if pick == "(none)" else pick
+        for problem in proposal.problems:
+            st.warning(problem)
+    except DataError as exc:
+        st.error(str(exc))
+        centre_frame = None
+
+with st.expander("Optional: an existing reach-area assignment or boundaries"):
+    assignment_upload = st.file_uploader("Reach areas (area_id -> centre_id), CSV/XLSX", type=["csv", "xlsx"],
+                                         key="data_assignment")
+    boundaries_upload = st.file_uploader("Boundaries: GeoJSON, zipped shapefile or GeoPackage (WGS84 or EPSG:27700)",
+                                         type=["geojson", "json", "zip", "gpkg"], key="data_boundaries")
+
+if st.button("Load this dataset", type="primary", key="data_load"):
+    progress = st.progress(0, text="Reading areas…")
+    try:
+        if source == DEFAULT:
+            data_loading.use_default()
+        else:
+            if source == COUNTY:
+                areas = load_county_areas(county)
+                name = county
+            else:
+                if not areas_file:
+                    raise DataError("areas", "choose an areas file first")
+                areas = data_loading.areas_from_uploads(areas_file, load_areas)
+                name = areas_file[0].name.rsplit(".", 1)[0]
+            progress.progress(35, text="Locating centres…")
+            notes: tuple[str, ...] = ()
+            if centre_frame is not None and mapping is not None:
+                centres = validate_centres(apply_mapping(centre_frame, mapping, centres_upload.name),
+                                           centres_upload.name)
+                check_centres_in_areas(centres, areas, centres_upload.name)
+            else:
+                centres = illustrative_network(areas)
+                notes = ("No centres given: the centre network is illustrative, placed by the p-median rule "
+                         "(one centre per about 820 children); not real locations.",)
+            progress.progress(65, text="Reach areas and boundaries…")
+            assignment = (load_assignment(assignment_upload.getvalue(), areas, centres, assignment_upload.name)
+                          if assignment_upload is not None else None)
+            boundaries = (data_loading.boundaries_from_upload(boundaries_upload, areas)
+                          if boundaries_upload is not None else None)
+            dataset = Dataset(name=name, areas=areas, centres=centres, reach_assignment=assignment,
+                              boundaries=boundaries, notes=notes)
+            progress.progress(85, text="Computing figures…")
+            data_loading.use_dataset(dataset)
+        progress.progress(100, text="Loaded.")
+        st.rerun()
+    except DataError as exc:
+        progress.empty()
+        st.error(f"Not loaded: {exc}. The current dataset ({ds.name}) is unchanged.")
+
+st.caption(f"The embedded default is {DEFAULT_COUNTY}. Any English county or unitary authority uses the bundled "
+           "ONS/MHCLG LSOA data (children 0-4 mid-2020, IMD 2019, IDACI, rural/urban, centroids, boundaries); "
+           "postcodes are geocoded offline from the bundled OS Code-Point Open gazetteer.")
+st.markdown(ATTRIBUTION)
