@@ -47,3 +47,4 @@ def test_load_a_county_with_an_illustrative_network(at):
     assert net.dataset.name == "Hertfordshire" and len(net.dataset.areas) == 690
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["Children aged 0-4"] == "72,864"
+

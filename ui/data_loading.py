@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 
 import pandas as pd
 import streamlit as st
@@ -10,6 +11,8 @@ import streamlit as st
 from lib.catchment import prepare
 from lib.data import Dataset
 from lib.errors import DataError
+from lib.history import History
+from lib.scenario import Scenario
 from ui import session, workspace
 
 MESSAGE = "data_message"
@@ -28,11 +31,19 @@ def use_default() -> None:
     st.session_state[MESSAGE] = "Loaded the Norfolk default."
 
 
-def use_dataset(dataset: Dataset) -> None:
-    """Prepare the network (reach areas, arrays) and make it the session's dataset."""
+def use_dataset(dataset: Dataset, grouping: dict[str, str] | None = None) -> None:
+    """Prepare the network (reach areas, arrays) and make it the session's dataset; with ``grouping``
+    (centre -> group) the session starts from that grouping (the baseline stays one lot per centre)."""
     net = prepare(dataset)
     st.session_state["custom_network"] = net
     _fresh_session()
+    if grouping:
+        base = Scenario.baseline(net.centre_ids)
+        start = base
+        for group in sorted(set(grouping.values())):
+            start = start.move([c for c, g in grouping.items() if g == group], group)
+        st.session_state[session.HISTORY] = History.start(replace(start, name=f"{dataset.name}: existing grouping"),
+                                                          base)
     st.session_state[MESSAGE] = (f"Loaded {dataset.name}: {len(dataset.areas):,} areas, "
                                  f"{len(dataset.centres):,} centres. The Plan page now shows its baseline.")
 

@@ -16,6 +16,7 @@ from lib.data import (
     load_areas,
     load_assignment,
     load_county_areas,
+    load_grouping,
     propose_mapping,
     quality_report,
     validate_centres,
@@ -102,6 +103,9 @@ with st.expander("Optional: an existing reach-area assignment or boundaries"):
                                          key="data_assignment")
     boundaries_upload = st.file_uploader("Boundaries: GeoJSON, zipped shapefile or GeoPackage (WGS84 or EPSG:27700)",
                                          type=["geojson", "json", "zip", "gpkg"], key="data_boundaries")
+    grouping_upload = st.file_uploader("An existing grouping (centre_id or centre name -> group), CSV/XLSX: the Plan "
+                                       "page starts from it; centres it omits stay in a group of their own",
+                                       type=["csv", "xlsx"], key="data_grouping")
 
 if st.button("Load this dataset", type="primary", key="data_load"):
     progress = st.progress(0, text="Reading areas…")
@@ -134,8 +138,10 @@ if st.button("Load this dataset", type="primary", key="data_load"):
                           if boundaries_upload is not None else None)
             dataset = Dataset(name=name, areas=areas, centres=centres, reach_assignment=assignment,
                               boundaries=boundaries, notes=notes)
+            grouping = (load_grouping(grouping_upload.getvalue(), centres, grouping_upload.name)
+                        if grouping_upload is not None else None)
             progress.progress(85, text="Computing figures…")
-            data_loading.use_dataset(dataset)
+            data_loading.use_dataset(dataset, grouping)
         progress.progress(100, text="Loaded.")
         st.rerun()
     except DataError as exc:
