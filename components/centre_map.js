@@ -571,7 +571,11 @@ function fitTo(st, bounds) {
   }
   st.deferredFit = null;
   st.fitting = true;
-  st.map.fitBounds(bounds, { padding: [24, 24], animate: false, maxZoom: 14 });
+  // keep the bottom-right legend from covering centres
+  const legend = st.legendControl && st.legendControl.getContainer();
+  const pad = legend && legend.offsetWidth && legend.offsetWidth < size.x / 2
+    ? [legend.offsetWidth + 24, legend.offsetHeight + 24] : [24, 24];
+  st.map.fitBounds(bounds, { paddingTopLeft: [24, 24], paddingBottomRight: pad, animate: false, maxZoom: 14 });
   st.fitting = false;
 }
 

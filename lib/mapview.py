@@ -6,6 +6,7 @@ Pure data (lists and dicts of plain values) so the page only hands it to the map
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 
 from lib import palette
 from lib.metrics import Evaluation
@@ -75,6 +76,14 @@ def area_shading(ev: Evaluation, shading: str, colours: dict[str, str]) -> tuple
         legend = [{"colour": "#ffffff", "label": "no open centre"}] if (assign < 0).any() else []
         legend.append({"colour": "#cccccc", "label": "area colour = its group; label on each marker"})
     return dict(zip(area_ids.tolist(), fill.tolist(), strict=True)), legend
+
+
+def location_summary(centres: pd.DataFrame) -> str:
+    """How the centres are located, counted, e.g. '32 approximate, 22 illustrative' or '7 postcode, 1 terminated
+    postcode' (from the first words of ``location_quality``)."""
+    kinds = centres["location_quality"].astype(str).str.split(":").str[0].str.strip().replace("", "as supplied")
+    kinds = kinds.where(~centres["illustrative"].astype(bool), "illustrative")
+    return ", ".join(f"{n} {kind}" for kind, n in kinds.value_counts().items())
 
 
 def bounds(ev: Evaluation) -> list[list[float]]:

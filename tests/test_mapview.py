@@ -100,3 +100,7 @@ def test_flags_reach_markers_of_centres_and_groups():
     closed = evaluate(NET, sc.close(lone))
     assert {m["id"]: m for m in mapview.centre_markers(closed, {**palette.group_colours(
         list(sc.group_of.values()))})}[lone]["flag"] == ""
+
+
+def test_location_summary_counts_how_centres_are_placed():
+    assert mapview.location_summary(NET.dataset.centres) == "32 approximate, 22 illustrative"

@@ -70,3 +70,4 @@ def show_message() -> None:
     msg = st.session_state.pop(MESSAGE, None)
     if msg:
         st.success(msg)
+        st.toast(msg)  # seen even when the page stays scrolled down at the Load button

@@ -85,7 +85,7 @@ def small_map(ev: Evaluation) -> pdk.Deck:
             pdk.Layer("GeoJsonLayer", geo, get_fill_color="properties.fill", get_line_color=[255, 255, 255],
                       line_width_min_pixels=0.3, pickable=False),
             pdk.Layer("ScatterplotLayer", markers, get_position="[lon, lat]", get_radius="radius",
-                      radius_units="pixels", get_fill_color="dot", pickable=True),
+                      radius_units="'pixels'", get_fill_color="dot", pickable=True),
         ],
         initial_view_state=pdk.ViewState(latitude=(s + n) / 2, longitude=(w + e) / 2, zoom=zoom),
         map_provider=None, tooltip={"text": "{name}\n{group} · reach {reach}"},

@@ -127,10 +127,9 @@ with left:
             highlight_group=selected_group, fit_bounds=mapview.bounds(ev), tiles=tiles, key=MAP_KEY,
             on_move=_on_map_move, on_action=_on_map_action, on_select=_on_map_select, height=640,
         )
-    illustrative = int(net.dataset.centres["illustrative"].sum())
-    st.caption(f"Drag a centre onto another centre or a group label to move it; drop on empty map for a new group; "
-               f"shift-drag to select several. Dashed marks: {illustrative} illustrative locations "
-               "(placed by a p-median rule, not real addresses). Other locations are approximate town points.")
+    st.caption("Drag a centre onto another centre or a group label to move it; drop on empty map for a new group; "
+               "shift-drag to select several. Centre locations: " + mapview.location_summary(net.dataset.centres)
+               + " (dashed marks are illustrative).")
 
 with right:
     if readonly:
