@@ -79,10 +79,10 @@ def move_one_centre(page: Any) -> dict:
 
 def save_and_get_link(page: Any) -> str:
     nav(page, "Scenarios")
+    page.get_by_role("heading", name="Open a scenario").wait_for(timeout=60_000)  # examples seeded, page settled
     page.get_by_role("button", name="Save as new").click()
-    page.get_by_text(re.compile(r"Saved '.*' \(version 1\)")).wait_for(timeout=60_000)
-    code = page.locator("code").filter(has_text="?scenario=").first
-    code.wait_for(timeout=30_000)
+    code = page.locator("code").filter(has_text="?scenario=").first  # shown once the scenario is stored
+    code.wait_for(timeout=90_000)
     return re.search(r"\?scenario=([\w-]+)", code.inner_text()).group(1)
 
 
