@@ -146,3 +146,149 @@ def offline_page(chromium: Any) -> Iterator[OfflinePage]:
         context.close()
     assert op.blocked == [], f"page tried to reach the network: {op.blocked}"
     assert op.errors == [], f"uncaught JavaScript errors: {op.errors}"
+
+
+# ---------------------------------------------------------------------------
+# Fixtures for tests that run the whole app against a chosen database
+# (test_scenarios_browser.py, test_scale_out.py): an app server with extra
+# environment variables, a WebGL-capable chromium, several offline browser
+# contexts per test (each a fresh Streamlit session), and PostgreSQL.
+# ---------------------------------------------------------------------------
+
+WEBGL_FLAGS = ["--use-angle=swiftshader", "--enable-unsafe-swiftshader"]  # deck.gl (pydeck) needs WebGL
+START_PG = ROOT / "scripts" / "start_test_postgres.sh"
+
+
+@contextlib.contextmanager
+def _environ(values: dict[str, str]) -> Iterator[None]:
+    saved = {k: os.environ.get(k) for k in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
+
+@contextlib.contextmanager
+def run_app_server(app: Path, env: dict[str, str], **kwargs: Any) -> Iterator[str]:
+    """``run_streamlit`` with extra environment variables (e.g. ``DATABASE_URL``) for that server only:
+    the test process's environment is restored as soon as the server is up."""
+    with contextlib.ExitStack() as stack:
+        with _environ(env):
+            url = stack.enter_context(run_streamlit(app, **kwargs))
+        yield url
+
+
+@pytest.fixture(scope="session")
+def app_server_runner() -> Any:
+    """``with app_server_runner(app_path, {"DATABASE_URL": url}) as url: ...``"""
+    return run_app_server
+
+
+@pytest.fixture(scope="session")
+def chromium_webgl(chromium: Any) -> Iterator[Any]:
+    """A second Debian chromium (same Playwright) with software WebGL forced on, for deck.gl maps."""
+    browser = chromium.browser_type.launch(executable_path=str(CHROMIUM), args=[*CHROMIUM_FLAGS, *WEBGL_FLAGS],
+                                           headless=True)
+    try:
+        yield browser
+    finally:
+        browser.close()
+
+
+@pytest.fixture
+def offline_contexts(chromium_webgl: Any) -> Iterator[Any]:
+    """``new_page()`` -> an :class:`OfflinePage` in a new browser context (own cookies, own Streamlit
+    session), non-localhost requests aborted. At teardown every context is closed and the test fails if
+    any of them tried to reach the network or raised an uncaught JavaScript error."""
+    made: list[tuple[Any, OfflinePage]] = []
+
+    def new_page(*, width: int = 1400, height: int = 1000) -> OfflinePage:
+        context = chromium_webgl.new_context(viewport={"width": width, "height": height}, device_scale_factor=1,
+                                             accept_downloads=True)
+        op = OfflinePage(page=context.new_page())
+
+        def route(r: Any) -> None:
+            url = r.request.url
+            parsed = urlparse(url)
+            if parsed.scheme in {"data", "blob"} or parsed.hostname in LOCAL_HOSTS:
+                r.continue_()
+            else:
+                op.blocked.append(url)
+                r.abort()
+
+        context.route("**/*", route)
+        op.page.on("request", lambda req: op.requests.append(req.url))
+        op.page.on("pageerror", lambda err: op.errors.append(str(err)))
+        made.append((context, op))
+        return op
+
+    try:
+        yield new_page
+    finally:
+        for context, _ in made:
+            with contextlib.suppress(Exception):
+                context.close()
+    for _, op in made:
+        assert op.blocked == [], f"page tried to reach the network: {op.blocked}"
+        assert op.errors == [], f"uncaught JavaScript errors: {op.errors}"
+
+
+def _pg_binaries() -> bool:
+    import glob
+    import shutil
+
+    debian = [p for p in glob.glob("/usr/lib/postgresql/*/bin/initdb") if os.access(p, os.X_OK)]
+    return bool(debian) or (shutil.which("initdb") is not None and shutil.which("pg_ctl") is not None)
+
+
+@pytest.fixture(scope="session")
+def postgres_server_url() -> Iterator[str]:
+    """A PostgreSQL server: ``$TEST_DATABASE_URL`` (CI), else a throwaway one started with
+    scripts/start_test_postgres.sh for this session; skips when neither is available."""
+    url = os.environ.get("TEST_DATABASE_URL", "").strip()
+    if url:
+        yield url
+        return
+    if not _pg_binaries():
+        pytest.skip("no PostgreSQL: TEST_DATABASE_URL is unset and no initdb/pg_ctl binaries are installed "
+                    "(apt-get install postgresql)")
+    import shutil
+    import tempfile
+
+    workdir = tempfile.mkdtemp(prefix="centre-planner-browser-pg-")  # /tmp: the postgres user must reach it
+    started = subprocess.run(["bash", str(START_PG), workdir], capture_output=True, text=True, timeout=300)
+    if started.returncode != 0:
+        shutil.rmtree(workdir, ignore_errors=True)
+        pytest.fail(f"could not start a throwaway PostgreSQL with {START_PG.name} (exit {started.returncode}):\n"
+                    f"{started.stderr}")
+    try:
+        yield started.stdout.strip().splitlines()[-1]
+    finally:
+        subprocess.run(["bash", str(START_PG), "--stop", workdir], capture_output=True, timeout=120)
+
+
+@pytest.fixture
+def postgres_database_url(postgres_server_url: str) -> Iterator[str]:
+    """A fresh, empty database of its own on the PostgreSQL server (dropped afterwards), as a URL."""
+    import secrets
+
+    import sqlalchemy as sa
+
+    from lib.store import normalise_url
+
+    name = f"cp_browser_{secrets.token_hex(5)}"
+    server = normalise_url(postgres_server_url)
+    admin = sa.create_engine(server, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+        yield server.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.dispose()

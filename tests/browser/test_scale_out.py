@@ -1,0 +1,148 @@
+"""Scale-out: two app servers (``streamlit run app.py`` on two free ports) sharing ONE PostgreSQL.
+
+What the README promises for several servers behind a load balancer: a scenario saved through
+one server is listed, found and opened through any other. The database is a fresh one of its
+own (``postgres_database_url`` in conftest.py: ``$TEST_DATABASE_URL``'s server in CI, else a
+throwaway server started with scripts/start_test_postgres.sh); the test is skipped, saying
+why, only when no PostgreSQL is available. Offline like every browser test: any request to a
+host other than localhost is aborted and fails the test.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+pytestmark = [pytest.mark.browser, pytest.mark.postgres]
+
+ROOT = Path(__file__).resolve().parents[2]
+APP = ROOT / "app.py"
+MAP = '[data-testid="centre-map"]'
+MARKERS = ".leaflet-marker-icon[data-centre-id]"
+N_CENTRES = 54
+WAIT_MS = 30_000
+
+
+def expect(*args: Any) -> Any:
+    from playwright.sync_api import expect as _expect
+
+    return _expect(*args)
+
+
+def wait_plan(page: Any) -> Any:
+    page.wait_for_selector(f'{MAP}[data-ready="1"]', timeout=90_000)
+    expect(page.locator(MARKERS)).to_have_count(N_CENTRES, timeout=WAIT_MS)
+    expect(page.locator('[data-testid="stMetric"]')).to_have_count(8, timeout=WAIT_MS)
+    return page
+
+
+def headline(page: Any) -> dict[str, str]:
+    """Every headline figure of the Plan page, ``{label: "value [delta]"}``."""
+    out = {}
+    for box in page.locator('[data-testid="stMetric"]').all():
+        label = box.locator('[data-testid="stMetricLabel"]').inner_text().strip()
+        out[label] = " ".join(box.inner_text().replace(label, "", 1).split())
+    assert {"Groups (lots)", "Open centres", "Budget total"} <= out.keys(), out
+    return out
+
+
+def metric(page: Any, label: str) -> Any:
+    box = page.locator('[data-testid="stMetric"]').filter(
+        has=page.locator('[data-testid="stMetricLabel"]', has_text=re.compile(rf"^\s*{re.escape(label)}\s*$")))
+    return box.locator('[data-testid="stMetricValue"]')
+
+
+def marker(page: Any, cid: str) -> Any:
+    return page.locator(f'.leaflet-marker-icon[data-centre-id="{cid}"]')
+
+
+def pick_option(page: Any, combobox: Any, query: str, wanted: re.Pattern[str], max_steps: int = 30) -> None:
+    """Keyboard only: type ``query`` into a select, ArrowDown until the active option matches, Enter."""
+    combobox.focus()
+    page.keyboard.type(query)
+    page.wait_for_timeout(250)
+    for _ in range(max_steps):
+        active = combobox.get_attribute("aria-activedescendant")
+        text = page.locator(f'[id="{active}"]').inner_text() if active else ""
+        if wanted.search(text):
+            page.keyboard.press("Enter")
+            return
+        page.keyboard.press("ArrowDown")
+    raise AssertionError(f"no option matching {wanted.pattern!r} after typing {query!r}")
+
+
+def alert(page: Any, text: str | re.Pattern[str]) -> Any:
+    return page.locator('[data-testid="stAlert"]').filter(has_text=text)
+
+
+def test_scenario_saved_on_one_server_is_found_and_opened_on_another(
+        offline_contexts: Any, app_server_runner: Any, postgres_database_url: str) -> None:
+    from lib.data import load_default
+    from lib.store import ScenarioStore
+
+    data = load_default()
+    ids = list(data.centres["centre_id"])
+    names = dict(zip(ids, data.centres["name"], strict=True))
+    cid, into = ids[5], ids[7]  # baseline groups: G6 -> G8
+    name = f"Scale-out {secrets.token_hex(3)}"
+    env = {"DATABASE_URL": postgres_database_url}
+
+    with app_server_runner(APP, env, timeout=90.0) as url_a, app_server_runner(APP, env, timeout=90.0) as url_b:
+        assert url_a != url_b
+        a_op, b_op = offline_contexts(), offline_contexts()
+        a, b = a_op.page, b_op.page
+        a.goto(url_a, wait_until="commit")
+        b.goto(f"{url_b}/scenarios", wait_until="commit")  # server B warms up meanwhile
+
+        # Server A: a keyboard move, then "Save as copy" under a searchable name.
+        wait_plan(a)
+        group = marker(a, into).get_attribute("data-group")
+        centres = a.get_by_role("combobox", name="Centre(s)")
+        pick_option(a, centres, names[cid], re.compile(rf"^{re.escape(names[cid])} \(G\d+\)$"))
+        a.keyboard.press("Escape")
+        pick_option(a, a.get_by_role("combobox", name="To group"), f"{group}: ", re.compile(rf"^{group}: "))
+        form = a.locator('[data-testid="stForm"]').filter(has=centres)
+        form.get_by_role("button", name="Move", exact=True).click()
+        expect(marker(a, cid)).to_have_attribute("data-group", group, timeout=WAIT_MS)
+        expect(metric(a, "Groups (lots)")).to_have_text(str(N_CENTRES - 1), timeout=WAIT_MS)
+        figures = headline(a)
+
+        a.get_by_role("link", name="Scenarios", exact=True).click()
+        a.get_by_label("Save as (new name)").fill(name)
+        a.get_by_role("button", name="Save as copy", exact=True).click()
+        expect(alert(a, f"Saved '{name}' (version 1)")).to_be_visible(timeout=WAIT_MS)
+        code = a.locator('[data-testid="stCode"]').filter(has_text="?scenario=").first
+        m = re.fullmatch(r"(.+)/\?scenario=([A-Za-z0-9_-]+)", code.inner_text().strip())
+        assert m and m.group(1) == url_a, code.inner_text()
+        sid = m.group(2)
+
+        # Server B: the Scenarios page finds it by name...
+        expect(b.get_by_role("heading", name="Scenarios").first).to_be_visible(timeout=90_000)
+        search = b.get_by_label("Search by name, description or author")
+        search.fill(name)
+        search.press("Enter")
+        listing = b.locator('[data-testid="stDataFrame"]').first
+        expect(listing.locator("tbody tr")).to_have_count(1, timeout=WAIT_MS)
+        row = listing.locator("tbody tr").first.locator("td").all_inner_texts()
+        assert row[0].strip() == name, row
+
+        # ...and its link, pointed at server B, opens the same scenario with the same figures.
+        b.goto(f"{url_b}/?scenario={sid}")
+        wait_plan(b)
+        expect(marker(b, cid)).to_have_attribute("data-group", group, timeout=WAIT_MS)
+        expect(metric(b, "Groups (lots)")).to_have_text(str(N_CENTRES - 1), timeout=WAIT_MS)
+        assert headline(b) == figures
+        expect(b.get_by_text(re.compile(r"saved, version 1"))).to_be_visible()
+        for op in (a_op, b_op):
+            assert op.blocked == []
+
+    # The one database holds it (read back by a third process: this one).
+    with ScenarioStore(postgres_database_url) as store:
+        assert store.backend == "postgresql"
+        stored = store.get(sid)
+        assert stored.name == name and stored.version == 1 and stored.scenario.group_of[cid] == group
+        assert [e.id for e in store.list(search=name)] == [sid]
