@@ -114,7 +114,8 @@ def test_scenario_saved_on_one_server_is_found_and_opened_on_another(
         a.get_by_role("link", name="Scenarios", exact=True).click()
         a.get_by_label("Save as (new name)").fill(name)
         a.get_by_role("button", name="Save as copy", exact=True).click()
-        expect(alert(a, f"Saved '{name}' (version 1)")).to_be_visible(timeout=WAIT_MS)
+        # the page's persistent status line, not the one-run "Saved" alert
+        expect(a.get_by_text("saved as version 1").first).to_be_visible(timeout=WAIT_MS)
         code = a.locator('[data-testid="stCode"]').filter(has_text="?scenario=").first
         m = re.fullmatch(r"(.+)/\?scenario=([A-Za-z0-9_-]+)", code.inner_text().strip())
         assert m and m.group(1) == url_a, code.inner_text()
