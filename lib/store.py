@@ -16,6 +16,14 @@ atomic ``UPDATE ... SET version = version + 1 WHERE id = :id AND version =
 :class:`ConflictError` says who changed it and what the version is now. The
 caller then reloads, or keeps its own edit with :meth:`ScenarioStore.save_as_copy`.
 
+Access is by link. Every scenario has two unguessable tokens (192 random bits each): an
+**editing** token and a **viewing** token. :meth:`ScenarioStore.open_link` turns a token into
+the scenario and the right it carries; every change (update, rename, description, delete,
+restore, notes on a non-example) must come with the editing token, checked inside the same
+``UPDATE`` that applies it, so no page can change a scenario it was only shown. A viewing
+token never reveals the editing one. A browser that created a scenario, or opened its editing
+link, keeps the right as a *grant* (:meth:`ScenarioStore.grant`), keyed by its browser key.
+
 The database schema is created and upgraded by the app itself (table
 ``schema_version``, migrations in :data:`MIGRATIONS`), under a lock, so any number
 of processes may open a new or old database at once.
@@ -57,6 +65,8 @@ __all__ = [
     "SCHEMA_VERSION",
     "ConflictError",
     "Draft",
+    "ExampleExists",
+    "NoEditRight",
     "NotFound",
     "Note",
     "ReadOnlyError",
@@ -70,7 +80,7 @@ __all__ = [
     "upgrade_schema",
 ]
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 """The schema this code reads and writes; older databases are upgraded on open."""
 
 MAX_NAME = 200
@@ -86,6 +96,8 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 _WRITE = "centre_planner_write"  # execution option: take SQLite's write lock at BEGIN
 _PG_LOCK_KEY = 0x43656E747265  # "Centre": advisory lock serialising schema upgrades
 _ID_BYTES = 8  # secrets.token_urlsafe(8): 11 url-safe characters, 64 random bits
+_TOKEN_BYTES = 24  # secrets.token_urlsafe(24): 32 url-safe characters, 192 random bits
+_MAX_TOKEN = 64
 _MAX_ID = 64
 
 
@@ -131,6 +143,21 @@ class ReadOnlyError(StoreError, PermissionError):
     """The scenario is read-only (an example): save a copy instead."""
 
 
+class NoEditRight(ReadOnlyError):
+    """The change did not come with the scenario's editing token: nothing was changed."""
+
+    def __init__(self, name: str):
+        super().__init__(f"You do not have the editing link for {name!r}: nothing was changed. "
+                         "Save your own copy to keep your changes.")
+
+
+class ExampleExists(StoreError):
+    """The dataset already has an example of this name (examples are seeded once)."""
+
+    def __init__(self, dataset: str, name: str):
+        super().__init__(f"dataset {dataset!r} already has an example named {name!r}")
+
+
 class SchemaError(StoreError):
     """The database schema is newer than this code, or is not a scenario store."""
 
@@ -159,6 +186,14 @@ class StoredScenario(StoredSummary):
     """A saved scenario: its metadata plus ``scenario`` (whose ``name`` is the stored name)."""
 
     scenario: Scenario
+    edit_token: str | None = None  # only for whoever holds the editing right
+    view_token: str | None = None  # for whoever holds either right
+
+    @property
+    def can_edit(self) -> bool:
+        """True when this copy came with the editing token (from :meth:`ScenarioStore.save_new`, an
+        editing link, or a grant)."""
+        return self.edit_token is not None
 
     @property
     def summary(self) -> StoredSummary:
@@ -187,6 +222,9 @@ class Draft:
     scenario_id: str | None
     base_version: int | None
     updated_at: datetime
+    browser_key: str | None = None
+    state: str = ""  # the app's own JSON (undo history, dataset, origin); opaque to the store
+    changes: int = 0  # edits since the scenario was opened, for "12 changes" in the offer
 
     @property
     def scenario(self) -> Scenario:
@@ -235,6 +273,9 @@ scenarios = sa.Table(
     sa.Column("updated_by", sa.String(MAX_SHORT), nullable=False),
     sa.Column("parent_id", sa.String(_MAX_ID), nullable=True),
     sa.Column("search_text", sa.Text, nullable=False),
+    # v3
+    sa.Column("edit_token", sa.String(_MAX_TOKEN), nullable=False, unique=True),
+    sa.Column("view_token", sa.String(_MAX_TOKEN), nullable=False, unique=True),
 )
 
 notes_table = sa.Table(
@@ -257,6 +298,18 @@ drafts = sa.Table(
     sa.Column("scenario_id", sa.String(_MAX_ID), nullable=True),
     sa.Column("base_version", sa.Integer, nullable=True),
     sa.Column("updated_at", UTCDateTime, nullable=False),
+    # v3
+    sa.Column("browser_key", sa.String(MAX_SHORT), nullable=True, index=True),
+    sa.Column("state", sa.Text, nullable=False),
+    sa.Column("changes", sa.Integer, nullable=False),
+)
+
+grants = sa.Table(
+    "grants", metadata,
+    sa.Column("browser_key", sa.String(MAX_SHORT), primary_key=True),
+    sa.Column("scenario_id", sa.String(_MAX_ID), sa.ForeignKey("scenarios.id", ondelete="CASCADE"),
+              primary_key=True),
+    sa.Column("created_at", UTCDateTime, nullable=False),
 )
 
 schema_version_table = sa.Table(
@@ -330,7 +383,47 @@ def _migrate_2(conn: Connection) -> None:
                       "id": row.id})
 
 
-MIGRATIONS: dict[int, Callable[[Connection], None]] = {1: _migrate_1, 2: _migrate_2}
+def _migrate_3(conn: Connection) -> None:
+    """Version 3: editing and viewing tokens per scenario (backfilled), grants, drafts per browser with
+    their undo history, and examples unique per dataset and name (duplicates from a seeding race are
+    soft-deleted, the oldest kept)."""
+    for ddl in (
+        f"ALTER TABLE scenarios ADD COLUMN edit_token VARCHAR({_MAX_TOKEN})",
+        f"ALTER TABLE scenarios ADD COLUMN view_token VARCHAR({_MAX_TOKEN})",
+        f"ALTER TABLE drafts ADD COLUMN browser_key VARCHAR({MAX_SHORT})",
+        "ALTER TABLE drafts ADD COLUMN state TEXT NOT NULL DEFAULT ''",
+        "ALTER TABLE drafts ADD COLUMN changes INTEGER NOT NULL DEFAULT 0",
+        "CREATE INDEX ix_drafts_browser_key ON drafts (browser_key)",
+    ):
+        conn.exec_driver_sql(ddl)
+    for (row_id,) in conn.execute(sa.text("SELECT id FROM scenarios")).all():
+        conn.execute(sa.text("UPDATE scenarios SET edit_token = :e, view_token = :v WHERE id = :id"),
+                     {"e": _new_token(), "v": _new_token(), "id": row_id})
+    seen: set[tuple[str, str]] = set()
+    for row in conn.execute(sa.text("SELECT id, dataset, name FROM scenarios WHERE is_example AND NOT deleted "
+                                    "ORDER BY created_at, id")).all():
+        if (row.dataset, row.name) in seen:
+            conn.execute(sa.text("UPDATE scenarios SET deleted = TRUE WHERE id = :id"), {"id": row.id})
+        seen.add((row.dataset, row.name))
+    for ddl in (
+        "CREATE UNIQUE INDEX ux_scenarios_edit_token ON scenarios (edit_token)",
+        "CREATE UNIQUE INDEX ux_scenarios_view_token ON scenarios (view_token)",
+        "CREATE UNIQUE INDEX ux_scenarios_example ON scenarios (dataset, name) WHERE is_example AND NOT deleted",
+    ):
+        conn.exec_driver_sql(ddl)
+    md = sa.MetaData()
+    sa.Table("scenarios", md, sa.Column("id", sa.String(_MAX_ID), primary_key=True))
+    sa.Table(
+        "grants", md,
+        sa.Column("browser_key", sa.String(MAX_SHORT), primary_key=True),
+        sa.Column("scenario_id", sa.String(_MAX_ID), sa.ForeignKey("scenarios.id", ondelete="CASCADE"),
+                  primary_key=True),
+        sa.Column("created_at", UTCDateTime, nullable=False),
+    )
+    md.tables["grants"].create(conn)
+
+
+MIGRATIONS: dict[int, Callable[[Connection], None]] = {1: _migrate_1, 2: _migrate_2, 3: _migrate_3}
 assert sorted(MIGRATIONS) == list(range(1, SCHEMA_VERSION + 1))
 
 
@@ -460,6 +553,10 @@ def _new_id() -> str:
     return secrets.token_urlsafe(_ID_BYTES)
 
 
+def _new_token() -> str:
+    return secrets.token_urlsafe(_TOKEN_BYTES)
+
+
 def _search_text(name: str, description: str, author: str) -> str:
     """What :meth:`ScenarioStore.list` searches: the fields, case-folded (so "ÉCOLE" finds "école")."""
     return "\n".join((name, description, author)).casefold()
@@ -499,6 +596,12 @@ def _renamed_payload(payload: str, name: str) -> str:
     data = json.loads(payload)
     data["name"] = name
     return json.dumps(data, indent=1, ensure_ascii=False)
+
+
+def _draft(row: Any) -> Draft:
+    return Draft(session_key=row.session_key, payload=row.payload, scenario_id=row.scenario_id,
+                 base_version=row.base_version, updated_at=row.updated_at, browser_key=row.browser_key,
+                 state=row.state, changes=row.changes)
 
 
 _SUMMARY_COLUMNS = [scenarios.c[f.name] for f in dataclasses.fields(StoredSummary)]
@@ -590,10 +693,12 @@ class ScenarioStore:
     def save_new(self, scenario: Scenario, *, name: str, description: str = "", author: str = "",
                  dataset: str, is_example: bool = False, read_only: bool | None = None,
                  parent_id: str | None = None) -> StoredScenario:
-        """Save ``scenario`` under a new id, version 1. Its ``name`` becomes ``name``.
+        """Save ``scenario`` under a new id, version 1, with new editing and viewing tokens (returned).
 
-        ``read_only`` defaults to ``is_example``: examples cannot be changed, only copied.
-        Raises ValueError for a blank or too long name (200), description (5000), author or dataset (200).
+        Its ``name`` becomes ``name``. ``read_only`` defaults to ``is_example``: examples cannot be
+        changed, only copied; there is at most one example of a name per dataset (see
+        :meth:`seed_example`). Raises ValueError for a blank or too long name (200), description
+        (5000), author or dataset (200).
         """
         name = _check_text(name, "name", MAX_NAME, required=True)
         description = _check_text(description, "description", MAX_DESCRIPTION)
@@ -609,18 +714,93 @@ class ScenarioStore:
             "is_example": bool(is_example), "read_only": bool(is_example if read_only is None else read_only),
             "deleted": False, "parent_id": parent_id, "payload": payload,
         }
-        for attempt in range(5):  # 64 random bits: a clash is astronomically unlikely, but never fatal
-            scenario_id = _new_id()
+        for attempt in range(5):  # random ids and tokens: a clash is astronomically unlikely, but never fatal
+            scenario_id, edit_token, view_token = _new_id(), _new_token(), _new_token()
             try:
                 with self._write() as conn:
                     conn.execute(scenarios.insert().values(
-                        id=scenario_id, search_text=_search_text(name, description, author), **values))
+                        id=scenario_id, search_text=_search_text(name, description, author),
+                        edit_token=edit_token, view_token=view_token, **values))
                 break
             except IntegrityError:
+                if is_example and self._example(dataset, name) is not None:
+                    raise ExampleExists(dataset, name) from None
                 if attempt == 4:
                     raise
         fields = {k: v for k, v in values.items() if k not in ("deleted", "payload")}
-        return StoredScenario(id=scenario_id, **fields, scenario=Scenario.from_json(payload))
+        return StoredScenario(id=scenario_id, **fields, scenario=Scenario.from_json(payload),
+                              edit_token=edit_token, view_token=view_token)
+
+    def _example(self, dataset: str, name: str) -> StoredSummary | None:
+        with self._read() as conn:
+            row = conn.execute(sa.select(*_SUMMARY_COLUMNS).where(
+                scenarios.c.is_example, sa.not_(scenarios.c.deleted), scenarios.c.dataset == dataset,
+                scenarios.c.name == name)).first()
+        return None if row is None else _summary(row)
+
+    def seed_example(self, scenario: Scenario, *, name: str, description: str = "", author: str = "",
+                     dataset: str) -> bool:
+        """Save a read-only example unless the dataset already has one of that name; True if saved.
+
+        Safe when many sessions seed an empty store at the same instant: a unique index on
+        (dataset, name) of live examples lets exactly one insert land.
+        """
+        try:
+            self.save_new(scenario, name=name, description=description, author=author, dataset=dataset,
+                          is_example=True)
+        except ExampleExists:
+            return False
+        return True
+
+    # --- links and grants -----------------------------------------------------------------
+    def open_link(self, token: str) -> StoredScenario:
+        """The scenario a link's token opens, with the right it carries.
+
+        An editing token gives both tokens (``can_edit``); a viewing token gives only the viewing
+        token. Raises :class:`NotFound` for any other string (unknown, malformed, deleted).
+        """
+        if not isinstance(token, str) or not 16 <= len(token) <= _MAX_TOKEN:
+            raise NotFound("link")
+        with self._read() as conn:
+            row = conn.execute(sa.select(scenarios).where(
+                sa.or_(scenarios.c.edit_token == token, scenarios.c.view_token == token))).first()
+        if row is None or row.deleted:
+            raise NotFound("link")
+        can_edit = secrets.compare_digest(row.edit_token, token)
+        return dataclasses.replace(_stored(row), edit_token=row.edit_token if can_edit else None,
+                                   view_token=row.view_token)
+
+    def grant(self, browser_key: str, scenario_id: str, edit_token: str) -> None:
+        """Remember that this browser holds the editing right (it created the scenario or opened its
+        editing link). Raises :class:`NoEditRight` if ``edit_token`` is not the scenario's."""
+        browser_key = _check_text(browser_key, "browser key", MAX_SHORT, required=True)
+        with self._write() as conn:
+            row = self._current(conn, scenario_id)
+            if not isinstance(edit_token, str) or not secrets.compare_digest(row.edit_token, edit_token):
+                raise NoEditRight(row.name)
+            exists = conn.execute(sa.select(grants.c.scenario_id).where(
+                grants.c.browser_key == browser_key, grants.c.scenario_id == scenario_id)).first()
+            if exists is None:
+                conn.execute(grants.insert().values(browser_key=browser_key, scenario_id=scenario_id,
+                                                    created_at=_now()))
+
+    def granted(self, browser_key: str, scenario_id: str) -> StoredScenario | None:
+        """The scenario with both tokens if this browser holds a grant for it, else None."""
+        if not isinstance(browser_key, str) or not browser_key:
+            return None
+        with self._read() as conn:
+            row = conn.execute(sa.select(scenarios).join(grants, grants.c.scenario_id == scenarios.c.id).where(
+                grants.c.browser_key == browser_key, scenarios.c.id == scenario_id,
+                sa.not_(scenarios.c.deleted))).first()
+        if row is None:
+            return None
+        return dataclasses.replace(_stored(row), edit_token=row.edit_token, view_token=row.view_token)
+
+    def granted_ids(self, browser_key: str) -> set[str]:
+        """Ids of the scenarios this browser may edit."""
+        with self._read() as conn:
+            return set(conn.execute(sa.select(grants.c.scenario_id).where(
+                grants.c.browser_key == browser_key)).scalars())
 
     def save_as_copy(self, source: str | Scenario, name: str, *, author: str = "", description: str | None = None,
                      dataset: str | None = None, based_on: str | None = None) -> StoredScenario:
@@ -670,12 +850,14 @@ class ScenarioStore:
         return ConflictError(scenario_id, row.name, expected, row.version, row.updated_by, row.updated_at)
 
     def _guarded_update(self, scenario_id: str, expected_version: int | None, author: str,
-                        change: Callable[[Any], dict[str, Any]]) -> dict[str, Any]:
-        """Apply ``change(row) -> new column values`` iff the row is still at ``expected_version``.
+                        change: Callable[[Any], dict[str, Any]], edit_token: str) -> dict[str, Any]:
+        """Apply ``change(row) -> new column values`` iff the row is still at ``expected_version`` and
+        ``edit_token`` is its editing token.
 
-        The guard is the UPDATE's own WHERE clause (id and version), checked by its row count: two
-        writers that both start from version v cannot both succeed, on any backend or isolation level.
-        ``expected_version`` None (delete without a version) means "whatever is current".
+        The guard is the UPDATE's own WHERE clause (id, version and editing token), checked by its
+        row count: two writers that both start from version v cannot both succeed, on any backend or
+        isolation level, and no writer without the token ever succeeds. ``expected_version`` None
+        (delete without a version) means "whatever is current".
         """
         if not isinstance(scenario_id, str) or not 0 < len(scenario_id) <= _MAX_ID:
             raise NotFound(scenario_id)
@@ -684,6 +866,8 @@ class ScenarioStore:
             row = self._current(conn, scenario_id)
             if row.read_only:
                 raise ReadOnlyError(f"{row.name!r} is read-only (an example): save a copy to change it")
+            if not isinstance(edit_token, str) or not secrets.compare_digest(row.edit_token, edit_token):
+                raise NoEditRight(row.name)
             expected = row.version if expected_version is None else _check_version(expected_version)
             if row.version != expected:
                 raise ConflictError(scenario_id, row.name, expected, row.version, row.updated_by, row.updated_at)
@@ -697,18 +881,20 @@ class ScenarioStore:
             result = conn.execute(
                 scenarios.update()
                 .where(scenarios.c.id == scenario_id, scenarios.c.version == expected,
+                       scenarios.c.edit_token == edit_token,
                        sa.not_(scenarios.c.deleted), sa.not_(scenarios.c.read_only))
                 .values(**values))
             if result.rowcount != 1:
                 raise self._conflict(conn, scenario_id, expected)
             return {**row._asdict(), **values, "version": expected + 1}
 
-    def update(self, scenario_id: str, scenario: Scenario, *, expected_version: int, author: str = "",
-               name: str | None = None, description: str | None = None) -> StoredScenario:
+    def update(self, scenario_id: str, scenario: Scenario, *, expected_version: int, edit_token: str,
+               author: str = "", name: str | None = None, description: str | None = None) -> StoredScenario:
         """Replace the stored scenario if it is still at ``expected_version``; returns version + 1.
 
         Raises :class:`ConflictError` (nothing written) when someone saved in between,
-        :class:`NotFound`, :class:`ReadOnlyError`, or ValueError for bad text. The stored name is
+        :class:`NotFound`, :class:`ReadOnlyError` (an example), :class:`NoEditRight` (``edit_token``
+        is not the scenario's), or ValueError for bad text. The stored name is
         kept unless ``name`` is given; the saved scenario's ``name`` is set to it.
         """
         if name is not None:
@@ -726,49 +912,61 @@ class ScenarioStore:
                 values["description"] = description
             return values
 
-        return _stored(self._guarded_update(scenario_id, _check_version(expected_version), author, change))
+        return self._with_tokens(self._guarded_update(scenario_id, _check_version(expected_version), author,
+                                                      change, edit_token))
 
-    def rename(self, scenario_id: str, name: str, expected_version: int, *, author: str = "") -> StoredScenario:
-        """Rename (the saved scenario's ``name`` too); conflict-checked like :meth:`update`."""
+    def rename(self, scenario_id: str, name: str, expected_version: int, *, edit_token: str,
+               author: str = "") -> StoredScenario:
+        """Rename (the saved scenario's ``name`` too); checked like :meth:`update`."""
         name = _check_text(name, "name", MAX_NAME, required=True)
-        return _stored(self._guarded_update(scenario_id, _check_version(expected_version), author,
-                                            lambda row: {"name": name, "payload": _renamed_payload(row.payload, name)}))
+        return self._with_tokens(self._guarded_update(
+            scenario_id, _check_version(expected_version), author,
+            lambda row: {"name": name, "payload": _renamed_payload(row.payload, name)}, edit_token))
 
-    def set_description(self, scenario_id: str, description: str, expected_version: int, *,
+    def set_description(self, scenario_id: str, description: str, expected_version: int, *, edit_token: str,
                         author: str = "") -> StoredScenario:
-        """Change the description; conflict-checked like :meth:`update`."""
+        """Change the description; checked like :meth:`update`."""
         description = _check_text(description, "description", MAX_DESCRIPTION)
-        return _stored(self._guarded_update(scenario_id, _check_version(expected_version), author,
-                                            lambda row: {"description": description}))
+        return self._with_tokens(self._guarded_update(scenario_id, _check_version(expected_version), author,
+                                                      lambda row: {"description": description}, edit_token))
 
-    def delete(self, scenario_id: str, *, expected_version: int | None = None, author: str = "") -> None:
+    def delete(self, scenario_id: str, *, edit_token: str, expected_version: int | None = None,
+               author: str = "") -> None:
         """Delete (softly: :meth:`restore` brings it back). With ``expected_version``, conflict-checked."""
         if expected_version is not None:
             _check_version(expected_version)
-        self._guarded_update(scenario_id, expected_version, author, lambda row: {"deleted": True})
+        self._guarded_update(scenario_id, expected_version, author, lambda row: {"deleted": True}, edit_token)
 
-    def restore(self, scenario_id: str, *, author: str = "") -> StoredScenario:
-        """Undo :meth:`delete` (a new version, like any change)."""
+    @staticmethod
+    def _with_tokens(values: dict[str, Any]) -> StoredScenario:
+        return dataclasses.replace(_stored(values), edit_token=values["edit_token"], view_token=values["view_token"])
+
+    def restore(self, scenario_id: str, *, edit_token: str, author: str = "") -> StoredScenario:
+        """Undo :meth:`delete` (a new version, like any change); needs the editing token."""
         if not isinstance(scenario_id, str) or not 0 < len(scenario_id) <= _MAX_ID:
             raise NotFound(scenario_id)
         author = _check_text(author, "author", MAX_SHORT)
+        if not isinstance(edit_token, str):
+            raise NotFound(scenario_id)
         with self._write() as conn:
             result = conn.execute(
                 scenarios.update()
-                .where(scenarios.c.id == scenario_id, scenarios.c.deleted)
+                .where(scenarios.c.id == scenario_id, scenarios.c.deleted, scenarios.c.edit_token == edit_token)
                 .values(deleted=False, version=scenarios.c.version + 1, updated_at=_now(), updated_by=author))
             if result.rowcount != 1:
                 raise NotFound(scenario_id)
         return self.get(scenario_id)
 
     # --- scenarios: read ------------------------------------------------------------------
-    def get(self, scenario_id: str) -> StoredScenario:
-        """The stored scenario; raises :class:`NotFound` (also for a deleted one)."""
+    def get(self, scenario_id: str, *, with_view_token: bool = False) -> StoredScenario:
+        """The stored scenario, without its tokens (``with_view_token``: with the viewing one, for a
+        workspace that lists every scenario anyway); raises :class:`NotFound` (also for a deleted one)."""
         if not isinstance(scenario_id, str) or not 0 < len(scenario_id) <= _MAX_ID:
             raise NotFound(scenario_id)
         with self._read() as conn:
             row = self._current(conn, scenario_id)
-        return _stored(row)
+        stored = _stored(row)
+        return dataclasses.replace(stored, view_token=row.view_token) if with_view_token else stored
 
     def list(self, search: str = "", dataset: str | None = None, *, include_examples: bool = True,
              limit: int | None = None) -> list[StoredSummary]:
@@ -798,10 +996,12 @@ class ScenarioStore:
                                     .where(sa.not_(scenarios.c.deleted))).scalar_one())
 
     # --- notes ----------------------------------------------------------------------------
-    def add_note(self, scenario_id: str, text: str, kind: str, author: str, group_label: str | None = None) -> Note:
+    def add_note(self, scenario_id: str, text: str, kind: str, author: str, group_label: str | None = None, *,
+                 edit_token: str | None = None) -> Note:
         """Add a consultation note (kind: benefit, challenge or comment) to a scenario or one of its groups.
 
-        Notes may be added to read-only examples too: they do not change the scenario.
+        Needs the editing token, except on the shared read-only examples (notes do not change the
+        scenario, and nobody holds an example's editing link). Raises :class:`NoEditRight`.
         """
         text = _check_text(text, "note", MAX_NOTE, required=True)
         if kind not in NOTE_KINDS:
@@ -811,7 +1011,10 @@ class ScenarioStore:
             group_label = _check_text(group_label, "group label", MAX_SHORT, required=True)
         now = _now()
         with self._write() as conn:
-            self._current(conn, scenario_id)
+            row = self._current(conn, scenario_id)
+            if not row.is_example and not (isinstance(edit_token, str)
+                                           and secrets.compare_digest(row.edit_token, edit_token)):
+                raise NoEditRight(row.name)
             note_id = conn.execute(notes_table.insert().values(
                 scenario_id=scenario_id, group_label=group_label, kind=kind, text=text, author=author,
                 created_at=now)).inserted_primary_key[0]
@@ -831,27 +1034,37 @@ class ScenarioStore:
         return [Note(id=r.id, scenario_id=r.scenario_id, group_label=r.group_label, kind=r.kind, text=r.text,
                      author=r.author, created_at=r.created_at) for r in rows]
 
-    def delete_note(self, note_id: int) -> None:
-        """Remove a note (no error if it is already gone)."""
+    def delete_note(self, note_id: int, *, edit_token: str) -> None:
+        """Remove a note (no error if it is already gone); needs its scenario's editing token."""
         with self._write() as conn:
-            conn.execute(notes_table.delete().where(notes_table.c.id == note_id))
+            conn.execute(notes_table.delete().where(
+                notes_table.c.id == note_id,
+                notes_table.c.scenario_id.in_(sa.select(scenarios.c.id).where(scenarios.c.edit_token == edit_token))))
 
     # --- drafts ---------------------------------------------------------------------------
     def save_draft(self, session_key: str, scenario_json: str, *, scenario_id: str | None = None,
-                   base_version: int | None = None) -> Draft:
+                   base_version: int | None = None, browser_key: str | None = None, state: str = "",
+                   changes: int = 0) -> Draft:
         """Upsert the session's unsaved work (called after every edit).
 
         ``scenario_id``/``base_version``: the stored scenario the edit started from, so a recovered
-        draft can still be saved with a conflict check.
+        draft can still be saved with a conflict check. ``browser_key``: the browser it belongs to
+        (:meth:`drafts_of` finds it after a reload or restart); ``state``: the app's JSON (undo
+        history, dataset); ``changes``: how many edits it holds.
         """
         session_key = _check_text(session_key, "session key", MAX_SHORT, required=True)
         scenario_json = _check_text(scenario_json, "draft", MAX_PAYLOAD)
+        state = _check_text(state, "draft state", MAX_PAYLOAD)
         if scenario_id is not None:
             scenario_id = _check_text(scenario_id, "scenario id", _MAX_ID, required=True)
         if base_version is not None:
             base_version = _check_version(base_version, "base_version")
+        if browser_key is not None:
+            browser_key = _check_text(browser_key, "browser key", MAX_SHORT, required=True)
+        if isinstance(changes, bool) or not isinstance(changes, int) or changes < 0:
+            raise ValueError(f"changes must be a whole number >= 0, not {changes!r}")
         values = {"payload": scenario_json, "scenario_id": scenario_id, "base_version": base_version,
-                  "updated_at": _now()}
+                  "updated_at": _now(), "browser_key": browser_key, "state": state, "changes": changes}
         with self._write() as conn:
             if conn.dialect.name == "postgresql":
                 from sqlalchemy.dialects.postgresql import insert
@@ -865,10 +1078,16 @@ class ScenarioStore:
         """The session's last draft, or None."""
         with self._read() as conn:
             row = conn.execute(sa.select(drafts).where(drafts.c.session_key == session_key)).first()
-        if row is None:
-            return None
-        return Draft(session_key=row.session_key, payload=row.payload, scenario_id=row.scenario_id,
-                     base_version=row.base_version, updated_at=row.updated_at)
+        return None if row is None else _draft(row)
+
+    def drafts_of(self, browser_key: str, *, limit: int = 10) -> list[Draft]:
+        """The browser's drafts, newest first (its sessions' unsaved work, across reloads and restarts)."""
+        if not isinstance(browser_key, str) or not browser_key:
+            return []
+        with self._read() as conn:
+            rows = conn.execute(sa.select(drafts).where(drafts.c.browser_key == browser_key)
+                                .order_by(drafts.c.updated_at.desc()).limit(limit)).all()
+        return [_draft(row) for row in rows]
 
     def delete_draft(self, session_key: str) -> None:
         """Forget the session's draft (after it was saved or discarded)."""

@@ -41,9 +41,23 @@ def open_and_save(url: str, worker: int) -> str:
         store.close()
 
 
-def hammer(url: str, worker: int, shared_ids: list[str], n_new: int, n_updates: int, seed: int,
+N_EXAMPLES = 5
+
+
+def seed_examples(url: str, worker: int, barrier: Any) -> int:
+    """Seed the same examples as every other worker, all starting at once; returns how many this one saved."""
+    store = ScenarioStore(url)
+    try:
+        barrier.wait(timeout=120)
+        return sum(store.seed_example(scenario(f"Example {k}"), name=f"Example {k}", dataset="Norfolk",
+                                      author=f"worker {worker}") for k in range(N_EXAMPLES))
+    finally:
+        store.close()
+
+
+def hammer(url: str, worker: int, shared_ids: dict[str, str], n_new: int, n_updates: int, seed: int,
            barrier: Any = None) -> dict:
-    """Save ``n_new`` scenarios and attempt ``n_updates`` updates of the shared ids, interleaved.
+    """Save ``n_new`` scenarios and attempt ``n_updates`` updates of the shared ids (id -> editing token).
 
     All workers start together (``barrier``). One update in five deliberately uses a stale version.
     Every operation either lands or raises ConflictError; anything else propagates and fails the
@@ -69,14 +83,14 @@ def hammer(url: str, worker: int, shared_ids: list[str], n_new: int, n_updates: 
                 assert saved.version == 1
                 created[saved.id] = marker
                 continue
-            sid = rng.choice(shared_ids)
+            sid = rng.choice(sorted(shared_ids))
             current = store.get(sid)
             stale = current.version > 1 and rng.random() < 0.2
             expected = current.version - 1 if stale else current.version
             marker = f"v{expected + 1} by w{worker}-u{i}"
             try:
                 saved = store.update(sid, scenario(marker, shift=i), expected_version=expected,
-                                     author=f"worker {worker}")
+                                     author=f"worker {worker}", edit_token=shared_ids[sid])
             except ConflictError as exc:
                 assert exc.current_version > expected, (exc.current_version, expected)
                 assert exc.updated_by.startswith("worker "), exc.updated_by
@@ -95,19 +109,20 @@ def hammer(url: str, worker: int, shared_ids: list[str], n_new: int, n_updates: 
 def writer(url: str) -> None:
     """Save and update forever; print each change after it committed."""
     store = ScenarioStore(url)
-    mine: list[tuple[str, int]] = []
+    mine: list[tuple[str, int, str]] = []
     i = 0
     while True:
         if mine and i % 3 == 2:
             k = random.randrange(len(mine))
-            sid, version = mine[k]
-            saved = store.update(sid, scenario(f"upd {i}", shift=i), expected_version=version, author="writer")
-            mine[k] = (sid, saved.version)
+            sid, version, token = mine[k]
+            saved = store.update(sid, scenario(f"upd {i}", shift=i), expected_version=version, author="writer",
+                                 edit_token=token)
+            mine[k] = (sid, saved.version, token)
             print(f"upd {sid} {saved.version} {i}", flush=True)
         else:
             saved = store.save_new(scenario(f"new {i}", shift=i), name=f"kill {i}", dataset="Norfolk",
                                    author="writer")
-            mine.append((saved.id, 1))
+            mine.append((saved.id, 1, saved.edit_token))
             print(f"new {saved.id} {i}", flush=True)
         i += 1
 

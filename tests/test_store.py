@@ -41,6 +41,7 @@ from lib.store import (  # noqa: E402
     MAX_NOTE,
     SCHEMA_VERSION,
     ConflictError,
+    NoEditRight,
     NotFound,
     ReadOnlyError,
     ScenarioStore,
@@ -142,7 +143,7 @@ def test_round_trip(store, db_url):
     assert saved.created_at.tzinfo is not None and saved.created_at.utcoffset() == timedelta(0)
     loaded = store.get(saved.id)
     assert loaded.scenario == sc
-    assert loaded == saved
+    assert loaded == replace(saved, edit_token=None, view_token=None)  # a plain read shows no token
     # another store (another process, another app server) reads the same
     with ScenarioStore(db_url) as other:
         assert other.get(saved.id).scenario == sc
@@ -164,12 +165,14 @@ def test_two_users_conflict_then_copy(store):
     ann_edit = ann_view.scenario.move(["dereham"], "G1")
     bob_edit = bob_view.scenario.move(["thetford"], "G3")
 
-    after_ann = store.update(first.id, ann_edit, expected_version=ann_view.version, author="Ann")
+    after_ann = store.update(first.id, ann_edit, expected_version=ann_view.version, author="Ann",
+                             edit_token=first.edit_token)
     assert after_ann.version == 2 and after_ann.updated_by == "Ann" and after_ann.author == "Ann"
     assert after_ann.updated_at >= first.updated_at
 
     with pytest.raises(ConflictError) as caught:
-        store.update(first.id, bob_edit, expected_version=bob_view.version, author="Bob")
+        store.update(first.id, bob_edit, expected_version=bob_view.version, author="Bob",
+                     edit_token=first.edit_token)
     err = caught.value
     assert (err.expected_version, err.current_version, err.updated_by) == (1, 2, "Ann")
     assert "version 2" in str(err) and "Ann" in str(err) and "Nothing was overwritten" in str(err)
@@ -183,25 +186,27 @@ def test_two_users_conflict_then_copy(store):
     assert {s.id for s in store.list()} == {first.id, copy.id}
 
     # a later conflict-free update continues from the version Ann left
-    assert store.update(first.id, bob_edit, expected_version=2, author="Bob").version == 3
+    assert store.update(first.id, bob_edit, expected_version=2, author="Bob",
+                        edit_token=first.edit_token).version == 3
 
 
 def test_update_keeps_or_changes_name_and_description(store):
     saved = store.save_new(rich_scenario(), name="A", description="first", dataset="Norfolk")
-    kept = store.update(saved.id, rich_scenario("ignored"), expected_version=1)
+    kept = store.update(saved.id, rich_scenario("ignored"), expected_version=1, edit_token=saved.edit_token)
     assert kept.name == "A" == kept.scenario.name and kept.description == "first"
-    changed = store.update(saved.id, rich_scenario(), expected_version=2, name="B", description="second")
+    changed = store.update(saved.id, rich_scenario(), expected_version=2, name="B", description="second",
+                           edit_token=saved.edit_token)
     assert (changed.name, changed.scenario.name, changed.description, changed.version) == ("B", "B", "second", 3)
-    assert store.get(saved.id) == changed
-    assert store.set_description(saved.id, "third", 3).description == "third"
+    assert store.get(saved.id) == replace(changed, edit_token=None, view_token=None)
+    assert store.set_description(saved.id, "third", 3, edit_token=saved.edit_token).description == "third"
 
 
 def test_update_of_deleted_or_unknown_scenario(store):
     saved = store.save_new(rich_scenario(), name="Doomed", dataset="Norfolk")
     view = store.get(saved.id)
-    store.delete(saved.id, author="Cat")
+    store.delete(saved.id, author="Cat", edit_token=saved.edit_token)
     with pytest.raises(NotFound):
-        store.update(saved.id, view.scenario, expected_version=view.version)
+        store.update(saved.id, view.scenario, expected_version=view.version, edit_token=saved.edit_token)
     # the user keeps their work as a copy of the deleted scenario; its metadata is still known
     copy = store.save_as_copy(view.scenario, "Rescued", based_on=saved.id)
     assert copy.dataset == "Norfolk" and copy.parent_id == saved.id
@@ -229,33 +234,35 @@ def test_rename_duplicate_delete_and_list(store):
     assert ids(store.list("_")) == [b.id]
     assert store.list("nothing like this") == []
 
-    renamed = store.rename(a.id, "North and west lots", a.version, author="Cat")
+    renamed = store.rename(a.id, "North and west lots", a.version, author="Cat", edit_token=a.edit_token)
     assert (renamed.version, renamed.name, renamed.scenario.name, renamed.updated_by) == (
         2, "North and west lots", "North and west lots", "Cat")
     assert ids(store.list("west")) == [a.id]
     assert ids(store.list())[0] == a.id  # most recently saved first
     with pytest.raises(ConflictError):
-        store.rename(a.id, "Stale rename", 1)
+        store.rename(a.id, "Stale rename", 1, edit_token=a.edit_token)
 
-    store.add_note(a.id, "keeps Holt", "benefit", "Dee")
+    store.add_note(a.id, "keeps Holt", "benefit", "Dee", edit_token=a.edit_token)
     dup = store.duplicate(a.id, "North and west lots (2)", author="Dee")
     assert dup.id != a.id and dup.version == 1 and dup.parent_id == a.id and dup.author == "Dee"
     assert dup.scenario == replace(renamed.scenario, name="North and west lots (2)")
     assert store.notes(dup.id) == []  # notes stay with the original
     assert len(store.list("north")) == 2
 
-    store.delete(b.id)
+    store.delete(b.id, edit_token=b.edit_token)
     with pytest.raises(NotFound):
         store.get(b.id)
     with pytest.raises(NotFound):
-        store.delete(b.id)
+        store.delete(b.id, edit_token=b.edit_token)
     assert b.id not in ids(store.list()) and store.list("école") == []
     assert store.count() == 3
-    restored = store.restore(b.id)
+    with pytest.raises(NotFound):
+        store.restore(b.id, edit_token=a.edit_token)  # another scenario's token restores nothing
+    restored = store.restore(b.id, edit_token=b.edit_token)
     assert restored.version == 3 and store.count() == 4  # delete and restore are versioned changes
     with pytest.raises(ConflictError):
-        store.delete(b.id, expected_version=1)
-    store.delete(b.id, expected_version=3)
+        store.delete(b.id, expected_version=1, edit_token=b.edit_token)
+    store.delete(b.id, expected_version=3, edit_token=b.edit_token)
     assert store.list(limit=1)[0].id == dup.id
 
 
@@ -264,15 +271,15 @@ def test_examples_are_read_only(store):
                              is_example=True)
     assert example.is_example and example.read_only
     with pytest.raises(ReadOnlyError):
-        store.update(example.id, rich_scenario(), expected_version=1)
+        store.update(example.id, rich_scenario(), expected_version=1, edit_token=example.edit_token)
     with pytest.raises(ReadOnlyError):
-        store.rename(example.id, "mine now", 1)
+        store.rename(example.id, "mine now", 1, edit_token=example.edit_token)
     with pytest.raises(ReadOnlyError):
-        store.delete(example.id)
+        store.delete(example.id, edit_token=example.edit_token)
     assert store.get(example.id).version == 1
     mine = store.duplicate(example.id, "My version")
     assert not mine.is_example and not mine.read_only
-    assert store.update(mine.id, rich_scenario(), expected_version=1).version == 2
+    assert store.update(mine.id, rich_scenario(), expected_version=1, edit_token=mine.edit_token).version == 2
     store.add_note(example.id, "a good starting point", "comment", "Eve")  # notes do not change it
     assert [s.id for s in store.list(include_examples=False)] == [mine.id]
 
@@ -281,11 +288,12 @@ def test_examples_are_read_only(store):
 def test_notes_per_scenario_and_per_group(store):
     a = store.save_new(rich_scenario(), name="A", dataset="Norfolk")
     b = store.save_new(rich_scenario(), name="B", dataset="Norfolk")
-    n1 = store.add_note(a.id, "Fewer lots cut management cost", "benefit", "Board")
-    n2 = store.add_note(a.id, "G1 spans 45 km: travel for staff", "challenge", "Provider", group_label="G1")
-    n3 = store.add_note(a.id, "Ask health visitors", "comment", "Health", group_label="G2")
-    n4 = store.add_note(a.id, "Parents like the hub", "benefit", "Parent", group_label="G1")
-    store.add_note(b.id, "Other scenario", "comment", "X")
+    ta = {"edit_token": a.edit_token}
+    n1 = store.add_note(a.id, "Fewer lots cut management cost", "benefit", "Board", **ta)
+    n2 = store.add_note(a.id, "G1 spans 45 km: travel for staff", "challenge", "Provider", group_label="G1", **ta)
+    n3 = store.add_note(a.id, "Ask health visitors", "comment", "Health", group_label="G2", **ta)
+    n4 = store.add_note(a.id, "Parents like the hub", "benefit", "Parent", group_label="G1", **ta)
+    store.add_note(b.id, "Other scenario", "comment", "X", edit_token=b.edit_token)
 
     assert [n.id for n in store.notes(a.id)] == [n1.id, n2.id, n3.id, n4.id]
     assert store.notes(a.id) == [n1, n2, n3, n4]
@@ -295,17 +303,19 @@ def test_notes_per_scenario_and_per_group(store):
     assert n2.group_label == "G1" and n2.kind == "challenge" and n2.created_at.tzinfo is not None
 
     with pytest.raises(ValueError, match="benefit, challenge, comment"):
-        store.add_note(a.id, "?", "praise", "X")
+        store.add_note(a.id, "?", "praise", "X", **ta)
     with pytest.raises(ValueError, match="blank"):
-        store.add_note(a.id, "   ", "comment", "X")
+        store.add_note(a.id, "   ", "comment", "X", **ta)
     with pytest.raises(NotFound):
         store.add_note("missing-id", "text", "comment", "X")
     with pytest.raises(NotFound):
         store.notes("missing-id")
-    store.delete_note(n3.id)
+    store.delete_note(n3.id, edit_token=b.edit_token)  # another scenario's token deletes nothing
+    assert len(store.notes(a.id)) == 4
+    store.delete_note(n3.id, **ta)
     assert store.notes(a.id, group_label="G2") == []
     # editing the scenario leaves its notes alone
-    store.update(a.id, rich_scenario(), expected_version=1)
+    store.update(a.id, rich_scenario(), expected_version=1, **ta)
     assert len(store.notes(a.id)) == 3
 
 
@@ -322,7 +332,7 @@ HOSTILE = [
 def test_user_strings_are_stored_as_given(store):
     for text in HOSTILE:
         saved = store.save_new(rich_scenario(), name=text, description=text * 3, author=text, dataset="Norfolk")
-        note = store.add_note(saved.id, text, "comment", text, group_label=text)
+        note = store.add_note(saved.id, text, "comment", text, group_label=text, edit_token=saved.edit_token)
         got = store.get(saved.id)
         assert (got.name, got.description, got.author, got.scenario.name) == (text, text * 3, text, text)
         assert store.notes(saved.id) == [note] and note.text == text
@@ -333,7 +343,7 @@ def test_user_strings_are_stored_as_given(store):
 def test_length_limits_and_unstorable_text(store):
     ok = store.save_new(rich_scenario(), name="n" * MAX_NAME, description="d" * MAX_DESCRIPTION, dataset="Norfolk")
     assert len(store.get(ok.id).name) == MAX_NAME
-    store.add_note(ok.id, "t" * MAX_NOTE, "comment", "A")
+    store.add_note(ok.id, "t" * MAX_NOTE, "comment", "A", edit_token=ok.edit_token)
     cases = [
         (dict(name="n" * (MAX_NAME + 1)), "name is 201 characters long; the limit is 200"),
         (dict(name="ok", description="d" * (MAX_DESCRIPTION + 1)), "description is 5,001 characters"),
@@ -346,12 +356,12 @@ def test_length_limits_and_unstorable_text(store):
         with pytest.raises(ValueError, match=re.escape(message)):
             store.save_new(rich_scenario(), dataset="Norfolk", **kwargs)
     with pytest.raises(ValueError, match="note is 5,001 characters"):
-        store.add_note(ok.id, "t" * (MAX_NOTE + 1), "comment", "A")
+        store.add_note(ok.id, "t" * (MAX_NOTE + 1), "comment", "A", edit_token=ok.edit_token)
     with pytest.raises(ValueError, match="limit is 200"):
-        store.rename(ok.id, "x" * 201, 1)
+        store.rename(ok.id, "x" * 201, 1, edit_token=ok.edit_token)
     for bad in (0, -1, True, "1", None):
         with pytest.raises(ValueError, match="expected_version"):
-            store.update(ok.id, rich_scenario(), expected_version=bad)
+            store.update(ok.id, rich_scenario(), expected_version=bad, edit_token=ok.edit_token)
     assert store.count() == 1 and store.get(ok.id).version == 1  # nothing half-written
 
 
@@ -365,7 +375,7 @@ def test_any_text_round_trips(store, name, description, author, note):
     got = store.get(saved.id)
     assert (got.name, got.description, got.author, got.scenario.name) == (name, description, author, name)
     if note.strip():
-        store.add_note(saved.id, note, "comment", author, group_label=name)
+        store.add_note(saved.id, note, "comment", author, group_label=name, edit_token=saved.edit_token)
         assert [n.text for n in store.notes(saved.id, group_label=name)] == [note]
     word = name.split()[0]
     assert saved.id in [s.id for s in store.list(word)]
@@ -400,15 +410,16 @@ def applied_versions(engine: sa.Engine) -> list[int]:
 def test_schema_creation_is_idempotent(db_url):
     with ScenarioStore(db_url) as first:
         saved = first.save_new(rich_scenario(), name="Kept", dataset="Norfolk")
-        first.add_note(saved.id, "kept too", "comment", "A")
+        first.add_note(saved.id, "kept too", "comment", "A", edit_token=saved.edit_token)
         assert first.schema_version() == SCHEMA_VERSION
     for _ in range(2):
         with ScenarioStore(db_url) as again:
             assert again.schema_version() == SCHEMA_VERSION
             assert applied_versions(again.engine) == list(range(1, SCHEMA_VERSION + 1))
-            assert again.get(saved.id) == saved and len(again.notes(saved.id)) == 1
+            assert again.get(saved.id) == replace(saved, edit_token=None, view_token=None)
+            assert len(again.notes(saved.id)) == 1
             assert set(sa.inspect(again.engine).get_table_names()) >= {
-                "schema_version", "scenarios", "notes", "drafts"}
+                "schema_version", "scenarios", "notes", "drafts", "grants"}
     engine = create_store_engine(db_url)
     assert upgrade_schema(engine) == SCHEMA_VERSION  # nothing to do
     engine.dispose()
@@ -431,17 +442,24 @@ def test_upgrade_from_schema_version_1(db_url):
     engine.dispose()
 
     with ScenarioStore(db_url) as store:
-        assert store.schema_version() == 2 and applied_versions(store.engine) == [1, 2]
+        assert store.schema_version() == SCHEMA_VERSION and applied_versions(store.engine) == [1, 2, 3]
         old = store.get("old-id-0001")
         assert old.scenario == rich_scenario("Saved by version 1")
         assert (old.version, old.author, old.updated_by, old.read_only, old.parent_id) == (
             4, "Ann Old", "Ann Old", False, None)
         assert old.created_at.year == 2024 and old.created_at.tzinfo is not None
         assert [s.id for s in store.list("ann old")] == ["old-id-0001"]  # search text backfilled
+        with store.engine.connect() as conn:  # version 3 gave the old row its own tokens
+            token, view = conn.execute(sa.text("SELECT edit_token, view_token FROM scenarios")).one()
+        assert len(token) >= 32 and len(view) >= 32 and token != view
+        assert store.open_link(view).edit_token is None and store.open_link(token).can_edit
+        with pytest.raises(NoEditRight):
+            store.update("old-id-0001", old.scenario, expected_version=4, edit_token=view)
         with pytest.raises(ConflictError):
-            store.update("old-id-0001", old.scenario, expected_version=3)
-        assert store.update("old-id-0001", old.scenario, expected_version=4, author="Bo").version == 5
-        store.add_note("old-id-0001", "notes work on upgraded rows", "benefit", "Bo")
+            store.update("old-id-0001", old.scenario, expected_version=3, edit_token=token)
+        assert store.update("old-id-0001", old.scenario, expected_version=4, author="Bo",
+                            edit_token=token).version == 5
+        store.add_note("old-id-0001", "notes work on upgraded rows", "benefit", "Bo", edit_token=token)
         store.save_draft("s", "{}")
 
 
@@ -486,12 +504,14 @@ def test_two_app_servers_share_one_database(db_url):
         saved = server_a.save_new(rich_scenario(), name="Shared", dataset="Norfolk", author="Ann")
         assert [s.id for s in server_b.list()] == [saved.id]
         assert server_b.get(saved.id).scenario == rich_scenario("Shared")
-        server_b.update(saved.id, rich_scenario().move(["holt"], "G1"), expected_version=1, author="Bob")
+        server_b.update(saved.id, rich_scenario().move(["holt"], "G1"), expected_version=1, author="Bob",
+                        edit_token=saved.edit_token)
         with pytest.raises(ConflictError, match="Bob"):
-            server_a.update(saved.id, rich_scenario(), expected_version=1, author="Ann")
+            server_a.update(saved.id, rich_scenario(), expected_version=1, author="Ann",
+                            edit_token=saved.edit_token)
         server_a.save_draft("browser-7", rich_scenario().to_json())  # the session moves to server B
         assert server_b.load_draft("browser-7").scenario == rich_scenario()
-        server_b.add_note(saved.id, "seen on B", "comment", "Bob", group_label="G1")
+        server_b.add_note(saved.id, "seen on B", "comment", "Bob", group_label="G1", edit_token=saved.edit_token)
         assert [n.text for n in server_a.notes(saved.id)] == ["seen on B"]
 
 
@@ -517,8 +537,9 @@ SHARED = 6
 def test_eight_processes_save_and_conflict(db_url):
     started = time.perf_counter()
     with ScenarioStore(db_url) as store:
-        shared = [store.save_new(store_worker.scenario(f"shared {k}"), name=f"shared {k}", dataset="Norfolk",
-                                 author="setup").id for k in range(SHARED)]
+        shared = {s.id: s.edit_token for s in (
+            store.save_new(store_worker.scenario(f"shared {k}"), name=f"shared {k}", dataset="Norfolk",
+                           author="setup") for k in range(SHARED))}
     with multiprocessing.get_context("spawn").Manager() as manager, _spawn_pool(WORKERS) as pool:
         barrier = manager.Barrier(WORKERS)  # all eight start hammering at the same moment
         jobs = [(db_url, w, shared, NEW_PER_WORKER, UPDATES_PER_WORKER, 1000 + w, barrier) for w in range(WORKERS)]
@@ -538,7 +559,7 @@ def test_eight_processes_save_and_conflict(db_url):
             sc = Scenario.from_json(row.payload)
             if row.id in landed:
                 assert row.version == 1 + landed[row.id], (row.id, row.version, landed[row.id])
-                expected_notes = f"shared {shared.index(row.id)}" if row.version == 1 else f"v{row.version} by "
+                expected_notes = f"shared {list(shared).index(row.id)}" if row.version == 1 else f"v{row.version} by "
                 assert sc.notes.startswith(expected_notes)  # the payload is the one the winning update wrote
             else:
                 assert row.version == 1 and sc.notes == created[row.id] == sc.name
@@ -601,3 +622,127 @@ def test_kill_9_mid_write_loses_no_committed_save(db_url):
                     assert got.scenario.notes == notes
             for row in raw_rows(store):
                 Scenario.from_json(row.payload)
+
+
+# --- links: editing and viewing tokens ---------------------------------------------------
+def test_links_give_exactly_their_right(store):
+    saved = store.save_new(rich_scenario(), name="Shared plan", dataset="Norfolk", author="Ann")
+    edit, view = saved.edit_token, saved.view_token
+    assert edit != view and len(edit) >= 32 and len(view) >= 32  # 24 random bytes each: 192 bits
+    assert store.get(saved.id).edit_token is None is store.get(saved.id).view_token  # a plain read shows none
+    assert all(edit not in repr(e) and view not in repr(e) for e in store.list())  # nor does the catalogue
+
+    by_view = store.open_link(view)
+    assert by_view.id == saved.id and not by_view.can_edit and by_view.view_token == view
+    by_edit = store.open_link(edit)
+    assert by_edit.can_edit and by_edit.edit_token == edit and by_edit.view_token == view
+
+    # nothing a page can pass changes the scenario without the editing token
+    for token in (view, "", None, saved.id, edit[:-1] + ("A" if edit[-1] != "A" else "B"), edit.upper(), "x" * 32):
+        with pytest.raises((NoEditRight, ReadOnlyError)):
+            store.update(saved.id, rich_scenario().move(["holt"], "G1"), expected_version=1, edit_token=token)
+        with pytest.raises(NoEditRight):
+            store.rename(saved.id, "hijacked", 1, edit_token=token)
+        with pytest.raises(NoEditRight):
+            store.set_description(saved.id, "hijacked", 1, edit_token=token)
+        with pytest.raises(NoEditRight):
+            store.delete(saved.id, edit_token=token)
+        with pytest.raises(NoEditRight):
+            store.add_note(saved.id, "hijacked", "comment", "Mallory", edit_token=token)
+    got = store.get(saved.id)
+    assert (got.version, got.name, got.scenario) == (1, "Shared plan", rich_scenario("Shared plan"))
+    assert store.notes(saved.id) == []
+    assert store.update(saved.id, rich_scenario(), expected_version=1, edit_token=edit).version == 2
+
+    # garbage, a scenario id or a deleted scenario's token opens nothing
+    for bad in ("", "garbage", saved.id, "x" * 32, "x" * 500, None, 42, edit + "x"):
+        with pytest.raises(NotFound):
+            store.open_link(bad)
+    store.delete(saved.id, edit_token=edit)
+    for token in (edit, view):
+        with pytest.raises(NotFound):
+            store.open_link(token)
+
+
+def test_tokens_are_unique_and_random(store):
+    saved = [store.save_new(rich_scenario(), name=f"s{i}", dataset="Norfolk") for i in range(200)]
+    tokens = [t for s in saved for t in (s.edit_token, s.view_token)]
+    assert len(set(tokens)) == len(tokens) == 400
+    assert all(re.fullmatch(r"[A-Za-z0-9_-]{32}", t) for t in tokens)
+    # 400 tokens x 32 characters of a 64-letter alphabet: each letter should appear about 200 times
+    counts = {ch: 0 for ch in "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"}
+    for t in tokens:
+        for ch in t:
+            counts[ch] += 1
+    assert min(counts.values()) > 100 and max(counts.values()) < 320
+
+
+def test_grants_keep_a_browser_s_editing_right(store):
+    mine = store.save_new(rich_scenario(), name="Mine", dataset="Norfolk")
+    theirs = store.save_new(rich_scenario(), name="Theirs", dataset="Norfolk")
+    store.grant("browser-a", mine.id, mine.edit_token)
+    store.grant("browser-a", mine.id, mine.edit_token)  # idempotent
+    with pytest.raises(NoEditRight):
+        store.grant("browser-a", theirs.id, theirs.view_token)  # a viewing link grants nothing
+    with pytest.raises(NoEditRight):
+        store.grant("browser-a", theirs.id, mine.edit_token)  # nor another scenario's token
+    assert store.granted_ids("browser-a") == {mine.id} and store.granted_ids("browser-b") == set()
+    assert store.granted("browser-a", mine.id).edit_token == mine.edit_token
+    assert store.granted("browser-a", theirs.id) is None and store.granted("browser-b", mine.id) is None
+    assert store.granted("", mine.id) is None
+    store.delete(mine.id, edit_token=mine.edit_token)
+    assert store.granted("browser-a", mine.id) is None
+
+
+def test_examples_take_notes_without_a_token(store):
+    example = store.save_new(rich_scenario(), name="Example: baseline", dataset="Norfolk", is_example=True)
+    store.add_note(example.id, "a good starting point", "comment", "Eve")
+    assert len(store.notes(example.id)) == 1
+
+
+def test_drafts_belong_to_a_browser(store, db_url):
+    sc = rich_scenario()
+    store.save_draft("tab-1", sc.to_json(), browser_key="browser-a", state='{"undo": []}', changes=3)
+    store.save_draft("tab-2", sc.move(["holt"], "G3").to_json(), browser_key="browser-a", changes=5)
+    store.save_draft("tab-3", sc.to_json(), browser_key="browser-b", changes=1)
+    with ScenarioStore(db_url) as after_restart:
+        got = after_restart.drafts_of("browser-a")
+        assert [d.session_key for d in got] == ["tab-2", "tab-1"]  # newest first
+        assert (got[1].state, got[1].changes, got[0].changes) == ('{"undo": []}', 3, 5)
+        assert [d.session_key for d in after_restart.drafts_of("browser-b")] == ["tab-3"]
+        assert after_restart.drafts_of("nobody") == [] and after_restart.drafts_of("") == []
+    with pytest.raises(ValueError, match="changes"):
+        store.save_draft("tab-1", "{}", changes=-1)
+
+
+def test_examples_are_seeded_once_by_two_processes_at_once(db_url):
+    ScenarioStore(db_url).close()
+    with multiprocessing.get_context("spawn").Manager() as manager, _spawn_pool(4) as pool:
+        barrier = manager.Barrier(4)
+        results = pool.starmap(store_worker.seed_examples, [(db_url, w, barrier) for w in range(4)])
+    with ScenarioStore(db_url) as store:
+        examples = [e for e in store.list() if e.is_example]
+    assert sorted(e.name for e in examples) == [f"Example {k}" for k in range(store_worker.N_EXAMPLES)]
+    assert sum(r for r in results) == store_worker.N_EXAMPLES  # each example saved by exactly one process
+
+
+def test_upgrade_from_schema_2_keeps_one_of_each_raced_example(db_url):
+    engine = create_store_engine(db_url)
+    upgrade_schema(engine, target=2)
+    insert = sa.text(
+        "INSERT INTO scenarios (id, name, description, author, dataset, created_at, updated_at, version, payload, "
+        "is_example, read_only, deleted, updated_by, search_text) VALUES (:id, :name, '', '', 'Norfolk', :t, :t, 1, "
+        ":p, :ex, :ex, :no, '', '')").bindparams(sa.bindparam("t", type_=UTCDateTime),
+                                                  sa.bindparam("ex", type_=sa.Boolean),
+                                                  sa.bindparam("no", type_=sa.Boolean))
+    payload = rich_scenario().to_json()
+    with engine.begin() as conn:  # two sessions seeded the same examples at the same instant
+        for i, (name, t) in enumerate([("Example: baseline", 1), ("Example: baseline", 2), ("Example: 2019", 1),
+                                       ("Example: 2019", 3), ("Mine", 1)]):
+            conn.execute(insert, {"id": f"old-{i}", "name": name, "p": payload, "ex": name != "Mine", "no": False,
+                                  "t": datetime(2025, 1, t, tzinfo=UTC)})
+    engine.dispose()
+    with ScenarioStore(db_url) as store:
+        assert sorted(e.id for e in store.list()) == ["old-0", "old-2", "old-4"]  # the oldest of each kept
+        assert not store.seed_example(rich_scenario(), name="Example: baseline", dataset="Norfolk")
+        assert store.seed_example(rich_scenario(), name="Example: baseline", dataset="Suffolk")
