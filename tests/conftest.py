@@ -47,3 +47,10 @@ def grid_dataset() -> Dataset:
 @pytest.fixture
 def grid() -> Dataset:
     return grid_dataset()
+
+
+def shown(markdown: str) -> str:
+    """The text a markdown body shows, for assertions: backslash escapes (``lib.text.md``) undone."""
+    import re
+
+    return re.sub(r"\\([!-/:-@\[-`{-~])", r"\1", markdown)
