@@ -1,14 +1,17 @@
-"""Centre Planner: entry point. Page navigation and the shared sidebar."""
+"""Centre Planner: entry point. Page navigation, the browser's key, links, the draft offer."""
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import streamlit as st
 
-from ui import workspace
+from lib.text import md
+from ui import browser, drafts, workspace
 
 HERE = Path(__file__).resolve().parent
+log = logging.getLogger("centre_planner")
 
 st.set_page_config(page_title="Centre Planner", page_icon=str(HERE / "static" / "favicon.png"), layout="wide")
 
@@ -24,7 +27,17 @@ st.markdown("""<style>
 [data-testid='stMainBlockContainer'] {padding-top: 3.2rem;}
 [data-testid='stMetric'] {padding: 0.45rem 0.8rem;}
 [data-testid='stMetricValue'] {font-size: 2.1rem;}
+.st-key-browser_key_cookie {display: none;}
 </style>""", unsafe_allow_html=True)
 page = st.navigation(pages, position="top")
+browser.remember()
 workspace.apply_query_params()
-page.run()
+drafts.offer()
+workspace.show_message()  # what opening a link or restoring a draft had to say, on whichever page
+try:
+    page.run()
+except Exception as exc:  # never a traceback on a page: say what happened; the work is in the undo stack and draft
+    log.exception("page %s failed", page.title)
+    st.error(f"This page met a problem it could not handle ({md(type(exc).__name__)}: {md(str(exc))}). "
+             "Nothing was lost: your changes are kept in this session and as a draft. "
+             "Try another page, or undo the last step.")

@@ -145,7 +145,13 @@ function nextSeq(st) {
   return st.seq;
 }
 
+/** A read-only view: nothing can be dragged, selected or changed (the server refuses it too). */
+function readOnly(st) {
+  return Boolean(st.data && st.data.readonly);
+}
+
 function sendEvent(st, name, payload) {
+  if (readOnly(st) && name !== "select") return null;
   const value = { ...payload, seq: nextSeq(st), t: Date.now() };
   st.mapEl.dataset[`last${name[0].toUpperCase()}${name.slice(1)}Seq`] = String(value.seq);
   if (st.send) st.send(name, value);
@@ -442,7 +448,7 @@ function renderMarkers(st) {
     entry.marker.setTooltipContent(tooltipContent(st, c));
     const open = (c.status || "open") === "open";
     if (entry.marker.dragging) {
-      if (open) entry.marker.dragging.enable();
+      if (open && !readOnly(st)) entry.marker.dragging.enable();
       else entry.marker.dragging.disable();
     }
     paintMarker(st, id);
@@ -682,7 +688,7 @@ function setSelection(st, ids, notify) {
 function installBoxSelect(st) {
   const { root, mapEl } = st;
   const onDown = (e) => {
-    if (!e.shiftKey || e.button !== 0 || !st.map) return;
+    if (!e.shiftKey || e.button !== 0 || !st.map || readOnly(st)) return;
     const t = e.target;
     if (t && t.closest && t.closest(".leaflet-marker-icon, .leaflet-control, .leaflet-popup")) return;
     if (!mapEl.contains(t)) return;
@@ -932,7 +938,9 @@ function openCentrePopup(st, id) {
   });
   const finish = () => map.closePopup(popup);
 
-  if (open) {
+  if (readOnly(st)) {
+    box.appendChild(el("div", "cm-popup-line cm-readonly", "Read-only view: moves and closures are switched off."));
+  } else if (open) {
     // Move to group (keyboard-friendly alternative to dragging).
     const moveIds = st.selected.has(id) && st.selected.size > 1 ? [...st.selected] : [id];
     const row = el("div", "cm-popup-row");

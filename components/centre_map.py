@@ -159,6 +159,7 @@ def centre_map(
     on_select: Callable[[], None] | None,
     height: int = 640,
     attribution: str | None = None,
+    readonly: bool = False,
 ) -> Any:
     """Draw the centre map and return the component's result.
 
@@ -209,6 +210,9 @@ def centre_map(
     attribution
         Optional plain-text attribution added to the map's attribution control
         (e.g. the ONS/OS notice for the boundaries).
+    readonly
+        A read-only view: markers cannot be dragged or box-selected and popups offer no
+        actions (tooltips and popups still show the figures). No move or action is sent.
 
     Returns
     -------
@@ -229,6 +233,7 @@ def centre_map(
         "height": int(height),
         "static_base": f"{base}/app/static",
         "attribution": attribution or None,
+        "readonly": bool(readonly),
     }
     return _mount(
         key=key,

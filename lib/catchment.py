@@ -9,7 +9,10 @@ centre. With no open centre left, areas are unassigned (-1).
 
 from __future__ import annotations
 
+import hashlib
+import json
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
@@ -37,6 +40,11 @@ class Network:
     centre_index: dict[str, int]
     base_assign: np.ndarray
     base_distance_km: np.ndarray
+
+    @cached_property
+    def fingerprint(self) -> str:
+        """Content hash of the dataset (:func:`dataset_fingerprint`): what caches are keyed on, never id()."""
+        return dataset_fingerprint(self.dataset)
 
     @property
     def n_centres(self) -> int:
@@ -66,6 +74,23 @@ def prepare(dataset: Dataset) -> Network:
         base_assign=assign,
         base_distance_km=np.hypot(ax - cx[assign], ay - cy[assign]) / 1000.0,
     )
+
+
+def dataset_fingerprint(dataset: Dataset) -> str:
+    """SHA-256 (hex) of everything the figures and the map depend on: name, areas, centres, the given
+    reach areas and the boundaries. Equal datasets give equal fingerprints in any process."""
+    h = hashlib.sha256(dataset.name.encode("utf-8", "surrogatepass"))
+    for frame in (dataset.areas, dataset.centres):
+        h.update(json.dumps([str(c) for c in frame.columns]).encode("utf-8", "surrogatepass"))
+        h.update(pd.util.hash_pandas_object(frame, index=False).to_numpy().tobytes())
+    if dataset.reach_assignment is not None:
+        h.update(pd.util.hash_pandas_object(dataset.reach_assignment, index=True).to_numpy().tobytes())
+    b = dataset.boundaries
+    if isinstance(b, dict):
+        h.update(json.dumps(b, sort_keys=True, separators=(",", ":")).encode("utf-8", "surrogatepass"))
+    elif b is not None:
+        h.update(str(b).encode("utf-8", "surrogatepass"))
+    return h.hexdigest()
 
 
 def _plain(frame: pd.DataFrame) -> pd.DataFrame:

@@ -1,5 +1,7 @@
 """Command line: ``python -m lib evaluate [--county NAME | --areas FILE --centres FILE]
-[--scenario FILE.json] [--format json|csv]``.
+[--scenario FILE.json] [--format json|csv]``, and ``python -m lib links SCENARIO_ID [--base URL]``
+(the administrator's way to a stored scenario's editing and read-only links, e.g. for one shared
+before links had tokens).
 
 Prints totals, groups and centres with the keys of DESIGN.md. Errors go to
 stderr with exit code 2, never a traceback.
@@ -37,7 +39,31 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--centres", type=Path, help="centres file (CSV/XLSX)")
     ev.add_argument("--scenario", type=Path, help="scenario JSON (default: the baseline)")
     ev.add_argument("--format", choices=("json", "csv"), default="json")
+    links = sub.add_parser("links", help="print a stored scenario's editing and read-only links "
+                                         "(the store at $DATABASE_URL, else var/scenarios.sqlite3)")
+    links.add_argument("scenario_id")
+    links.add_argument("--base", default="http://localhost:8501", help="the app's address")
+    links.add_argument("--format", choices=("json", "text"), default="text")
     return parser
+
+
+def run_links(args: argparse.Namespace) -> str:
+    """Both links of a stored scenario, read straight from the store (whoever runs this holds the database)."""
+    import sqlalchemy as sa
+
+    from lib.store import NotFound, ScenarioStore, scenarios
+
+    with ScenarioStore() as store, store.engine.connect() as conn:
+        row = conn.execute(sa.select(scenarios.c.name, scenarios.c.edit_token, scenarios.c.view_token).where(
+            scenarios.c.id == args.scenario_id, sa.not_(scenarios.c.deleted))).first()
+    if row is None:
+        raise NotFound(args.scenario_id)
+    base = args.base.rstrip("/")
+    out = {"scenario_id": args.scenario_id, "name": row.name, "edit_link": f"{base}/?link={row.edit_token}",
+           "view_link": f"{base}/?link={row.view_token}"}
+    if args.format == "json":
+        return json.dumps(out, indent=1, ensure_ascii=False)
+    return f"{row.name}\nediting:   {out['edit_link']}\nread-only: {out['view_link']}"
 
 
 def load_scenario(path: Path | None, centre_ids: list[str]) -> Scenario:
@@ -112,7 +138,7 @@ def run_evaluate(args: argparse.Namespace) -> str:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        text = run_evaluate(args)
+        text = run_links(args) if args.command == "links" else run_evaluate(args)
     except DataError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

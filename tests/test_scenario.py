@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from lib.scenario import Lot, Scenario, describe_changes, natural_key
@@ -59,3 +61,23 @@ def test_from_dict_rejects_bad_input():
 
 def test_natural_order():
     assert sorted(["G10", "G2", "G1"], key=natural_key) == ["G1", "G2", "G10"]
+
+
+def test_history_round_trips_through_a_draft():
+    from lib.history import History
+
+    ids = ["a", "b", "c", "d"]
+    names = dict(zip(ids, ["Alpha", "Beta", "Gamma", "Delta"], strict=True))
+    h = History.start(Scenario.baseline(ids))
+    for step in range(6):
+        h = h.do(h.present.move([ids[step % 4]], f"G{step % 2 + 1}").close(ids[(step + 1) % 4]), names)
+    h = h.undo().undo()
+    back = History.from_dict(json.loads(json.dumps(h.to_dict())))
+    assert back == h
+    short = History.from_dict(h.to_dict(keep=2))
+    assert short.present == h.present and short.past == h.past[-2:] and short.future == h.future[:2]
+    assert short.undo().undo().present == h.undo().undo().present
+    with pytest.raises(ValueError):
+        History.from_dict({"past": []})
+    with pytest.raises(ValueError, match="different centres"):
+        History.from_dict({**h.to_dict(), "baseline": Scenario.baseline(["x"]).to_dict()})

@@ -746,3 +746,21 @@ def test_upgrade_from_schema_2_keeps_one_of_each_raced_example(db_url):
         assert sorted(e.id for e in store.list()) == ["old-0", "old-2", "old-4"]  # the oldest of each kept
         assert not store.seed_example(rich_scenario(), name="Example: baseline", dataset="Norfolk")
         assert store.seed_example(rich_scenario(), name="Example: baseline", dataset="Suffolk")
+
+
+def test_cli_prints_both_links_of_a_stored_scenario(tmp_path, monkeypatch, capsys):
+    import json as json_module
+
+    from lib.cli import main
+
+    url = f"sqlite:///{tmp_path / 'cli.sqlite3'}"
+    monkeypatch.setenv("DATABASE_URL", url)
+    with ScenarioStore(url) as store:
+        saved = store.save_new(rich_scenario(), name="Shared before tokens", dataset="Norfolk")
+    assert main(["links", saved.id, "--base", "https://plans.example/", "--format", "json"]) == 0
+    out = json_module.loads(capsys.readouterr().out)
+    assert out["edit_link"] == f"https://plans.example/?link={saved.edit_token}"
+    assert out["view_link"] == f"https://plans.example/?link={saved.view_token}"
+    assert main(["links", "no-such-id"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error:") and len(err.strip().splitlines()) == 1

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Callable
 from dataclasses import replace
 
@@ -9,34 +10,68 @@ import pandas as pd
 import streamlit as st
 
 from lib.catchment import prepare
-from lib.data import Dataset
+from lib.data import DEFAULT_COUNTY, Dataset, county_names, load_county_areas
 from lib.errors import DataError
 from lib.history import History
+from lib.network import illustrative_network
 from lib.scenario import Scenario
-from ui import session, workspace
+from lib.text import md
+from ui import drafts, session, workspace
 
 MESSAGE = "data_message"
+ILLUSTRATIVE_NOTE = ("No centres given: the centre network is illustrative, placed by the p-median rule "
+                     "(one centre per about 820 children); not real locations.")
 
 
 def _fresh_session() -> None:
-    """Start the new dataset's baseline; the old scenario stays in the store as this session's draft."""
+    """Start the new dataset's baseline; the old scenario's unsaved work stays in the store as a draft."""
     for key in (session.HISTORY, workspace.LOADED, workspace.SNAPSHOT, "_baseline_evaluation", "selected_group"):
         st.session_state.pop(key, None)
-    st.query_params.pop("scenario", None)
+    session.forget_boundaries()
+    for name in (workspace.OPEN, workspace.LEGACY):
+        st.query_params.pop(name, None)
+    st.session_state[workspace.SESSION_KEY] = secrets.token_urlsafe(12)  # a new draft slot
 
 
 def use_default() -> None:
     st.session_state.pop("custom_network", None)
     _fresh_session()
+    st.session_state[drafts.DATASET_SOURCE] = {"kind": "default"}
     st.session_state[MESSAGE] = "Loaded the Norfolk default."
 
 
-def use_dataset(dataset: Dataset, grouping: dict[str, str] | None = None) -> None:
+def county_dataset(county: str) -> Dataset:
+    """A county or unitary authority from the bundled England data, with an illustrative centre network."""
+    areas = load_county_areas(county)
+    return Dataset(name=county, areas=areas, centres=illustrative_network(areas), notes=(ILLUSTRATIVE_NOTE,))
+
+
+def load_named(name: str, ref: dict | None = None) -> bool:
+    """Load a dataset that can be rebuilt from its name alone (the default, or a county with its
+    illustrative network); False for uploaded data or an unknown name. Used to open a link or a draft
+    made on another dataset."""
+    kind = (ref or {}).get("kind")
+    if kind == "upload":
+        return False
+    if kind == "default" or (kind is None and name == DEFAULT_COUNTY):
+        use_default()
+        return True
+    county = (ref or {}).get("county", name)
+    if county not in county_names():
+        return False
+    use_dataset(county_dataset(county), source={"kind": "county", "county": county})
+    return True
+
+
+def use_dataset(dataset: Dataset, grouping: dict[str, str] | None = None, source: dict | None = None) -> None:
     """Prepare the network (reach areas, arrays) and make it the session's dataset; with ``grouping``
-    (centre -> group) the session starts from that grouping (the baseline stays one lot per centre)."""
+    (centre -> group) the session starts from that grouping (the baseline stays one lot per centre).
+    ``source`` says how to load it again (for drafts): ``{"kind": "county", "county": ...}`` or
+    ``{"kind": "upload", "files": [...]}``."""
     net = prepare(dataset)
     st.session_state["custom_network"] = net
     _fresh_session()
+    st.session_state[drafts.DATASET_SOURCE] = source or {"kind": "upload", "files": []}
     if grouping:
         base = Scenario.baseline(net.centre_ids)
         start = base
@@ -44,7 +79,7 @@ def use_dataset(dataset: Dataset, grouping: dict[str, str] | None = None) -> Non
             start = start.move([c for c, g in grouping.items() if g == group], group)
         st.session_state[session.HISTORY] = History.start(replace(start, name=f"{dataset.name}: existing grouping"),
                                                           base)
-    st.session_state[MESSAGE] = (f"Loaded {dataset.name}: {len(dataset.areas):,} areas, "
+    st.session_state[MESSAGE] = (f"Loaded {md(dataset.name)}: {len(dataset.areas):,} areas, "
                                  f"{len(dataset.centres):,} centres. The Plan page now shows its baseline.")
 
 
@@ -64,6 +99,13 @@ def boundaries_from_upload(upload, areas: pd.DataFrame) -> dict:
     if not collection.get("features"):
         raise DataError(upload.name, "no boundary matches an area code of the loaded areas")
     return collection
+
+
+def show_error(exc: DataError, headline: str = "") -> None:
+    """Every problem of a bad file, one line each (file, row, column: message), escaped."""
+    lines = exc.lines() if hasattr(exc, "lines") else [str(exc)]
+    body = "\n".join(f"- {md(line, limit=600)}" for line in lines)
+    st.error((f"{headline}\n\n" if headline else "") + body)
 
 
 def show_message() -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import replace
+from functools import partial
 
 import numpy as np
 import pandas as pd
@@ -12,6 +13,7 @@ import streamlit as st
 from lib.history import History
 from lib.metrics import Evaluation
 from lib.scenario import BudgetParameters, Deprivation, Rules, Scenario
+from lib.text import md, plain
 from ui import session
 
 FLAG_BG = "background-color: #fde0dc"
@@ -74,20 +76,21 @@ def draw_keyboard_moves(ev: Evaluation, names: dict[str, str], apply_move: Calla
     with st.form("keyboard_move", border=True):
         st.markdown("**Move centres** (keyboard)")
         picked = st.multiselect("Centre(s)", ids, default=st.session_state.pop("map_selection", None) or None,
-                                format_func=lambda c: f"{names[c]} ({sc.group_of[c]})", key="kb_centres",
+                                format_func=lambda c: plain(f"{names[c]} ({sc.group_of[c]})"), key="kb_centres",
                                 filter_mode="contains", select_all=False)
         target = st.selectbox("To group", [*groups, new_group], key="kb_group", filter_mode="contains",
                               format_func=lambda g: "➕ New group" if g == new_group
-                              else f"{g}: {str(members.get(g, ''))[:60]}")
+                              else plain(f"{g}: {str(members.get(g, ''))[:60]}"))
         if st.form_submit_button("Move", type="primary") and picked:
             apply_move(list(picked), target)
             st.rerun()
     with st.form("centre_status", border=True):
         st.markdown("**Close, reopen or merge a centre**")
         cid = st.selectbox("Centre", ids, key="st_centre", filter_mode="contains",
-                           format_func=lambda c: f"{names[c]} ({'closed' if c in sc.closed else 'open'})")
+                           format_func=lambda c: plain(f"{names[c]} ({'closed' if c in sc.closed else 'open'})"))
         open_ids = [c for c in ids if c not in sc.closed]
-        into = st.selectbox("Merge into", open_ids, format_func=names.get, key="st_target", filter_mode="contains")
+        into = st.selectbox("Merge into", open_ids, format_func=lambda c: plain(names[c]), key="st_target",
+                            filter_mode="contains")
         c1, c2, c3 = st.columns(3)
         action = None
         if c1.form_submit_button("Close"):
@@ -101,7 +104,7 @@ def draw_keyboard_moves(ev: Evaluation, names: dict[str, str], apply_move: Calla
                 new = {"close": lambda: sc.close(cid), "reopen": lambda: sc.reopen(cid),
                        "merge": lambda: sc.merge(cid, into)}[action]()
             except (ValueError, KeyError) as exc:
-                st.error(str(exc))
+                st.error(md(str(exc)))
             else:
                 session.commit(new)
                 st.rerun()
@@ -169,46 +172,52 @@ def draw_change_log(hist: History) -> None:
     if not hist.log:
         st.caption("No changes yet: this is the baseline (every centre its own lot).")
         return
-    st.markdown("\n".join(f"{i}. {line}" for i, line in enumerate(hist.log, start=1)))
+    st.markdown("\n".join(f"{i}. {md(line)}" for i, line in enumerate(hist.log, start=1)))
 
 
-def draw_settings(sc: Scenario) -> Scenario:
-    """Rule thresholds, budget parameters and deprivation weights: returns the edited scenario."""
+def draw_settings(sc: Scenario, disabled: bool = False) -> Scenario:
+    """Rule thresholds, budget parameters and deprivation weights: returns the edited scenario
+    (``disabled``: shown, not editable, as in a read-only view)."""
     r, b, d = sc.rules, sc.budget, sc.deprivation
+    if disabled:
+        st.caption("Read-only view: the settings are shown as the scenario has them, and cannot be changed.")
+    num = partial(st.number_input, disabled=disabled)
+    chk = partial(st.checkbox, disabled=disabled)
     c1, c2, c3 = st.columns(3)
     with c1:
         st.markdown("**Rules**")
         rules = Rules(
-            min_reach=st.number_input("Minimum reach per open centre", 0, 10_000, int(r.min_reach or 0), 50),
-            group_min=st.number_input("Group size: at least", 1, 100, int(r.group_min or 1)),
-            group_max=st.number_input("Group size: at most", 1, 1000, int(r.group_max or 1000)),
-            max_span_km=st.number_input("Maximum group span (km)", 0.0, 500.0, float(r.max_span_km or 500), 5.0),
-            max_distance_km=st.number_input("Every area within (km) of an open centre", 0.0, 200.0,
+            min_reach=num("Minimum reach per open centre", 0, 10_000, int(r.min_reach or 0), 50),
+            group_min=num("Group size: at least", 1, 100, int(r.group_min or 1)),
+            group_max=num("Group size: at most", 1, 1000, int(r.group_max or 1000)),
+            max_span_km=num("Maximum group span (km)", 0.0, 500.0, float(r.max_span_km or 500), 5.0),
+            max_distance_km=num("Every area within (km) of an open centre", 0.0, 200.0,
                                             float(r.max_distance_km or 200), 1.0),
-            within_envelope=st.checkbox("Total within the envelope", r.within_envelope),
-            mixed_phases=st.checkbox("Each group mixes phases", r.mixed_phases),
+            within_envelope=chk("Total within the envelope", r.within_envelope),
+            mixed_phases=chk("Each group mixes phases", r.mixed_phases),
         )
     with c2:
         st.markdown("**Budget (£ a year)**")
         budget = replace(
             b,
-            management_per_lot=st.number_input("Management cost per lot", 0.0, 1e7, b.management_per_lot, 5000.0),
-            base_cost_phase_1=st.number_input("Base cost, phase 1 centre", 0.0, 1e7, b.base_cost_phase_1, 5000.0),
-            base_cost_phase_2=st.number_input("Base cost, phase 2 centre", 0.0, 1e7, b.base_cost_phase_2, 5000.0),
-            base_cost_phase_3=st.number_input("Base cost, phase 3 centre", 0.0, 1e7, b.base_cost_phase_3, 5000.0),
-            base_cost_phase_unknown=st.number_input("Base cost, phase unknown", 0.0, 1e7, b.base_cost_phase_unknown,
+            management_per_lot=num("Management cost per lot", 0.0, 1e7, b.management_per_lot, 5000.0),
+            base_cost_phase_1=num("Base cost, phase 1 centre", 0.0, 1e7, b.base_cost_phase_1, 5000.0),
+            base_cost_phase_2=num("Base cost, phase 2 centre", 0.0, 1e7, b.base_cost_phase_2, 5000.0),
+            base_cost_phase_3=num("Base cost, phase 3 centre", 0.0, 1e7, b.base_cost_phase_3, 5000.0),
+            base_cost_phase_unknown=num("Base cost, phase unknown", 0.0, 1e7, b.base_cost_phase_unknown,
                                                     5000.0),
-            rate_per_weighted_child=st.number_input("Rate per weighted child", 0.0, 10_000.0,
+            rate_per_weighted_child=num("Rate per weighted child", 0.0, 10_000.0,
                                                     b.rate_per_weighted_child, 1.0),
-            cut_percent=st.number_input("Grant cut %", 0.0, 100.0, b.cut_percent, 1.0),
+            cut_percent=num("Grant cut %", 0.0, 100.0, b.cut_percent, 1.0),
         )
         st.caption("Lot value = management cost per lot + Σ over its open centres of (base cost by phase + "
                    "rate × weighted reach). Envelope = baseline total × (1 − cut %).")
     with c3:
         st.markdown("**Deprivation**")
-        threshold = st.slider("Deprived = IMD decile at most", 1, 10, d.threshold)
+        threshold = st.slider("Deprived = IMD decile at most", 1, 10, d.threshold, disabled=disabled)
         weights = st.data_editor(pd.DataFrame({"IMD decile": range(1, 11), "weight": list(d.weights)}),
-                                 hide_index=True, disabled=["IMD decile"], key="weights_editor")
+                                 hide_index=True, disabled=True if disabled else ["IMD decile"],
+                                 key="weights_editor")
         st.caption("Weighted reach = Σ children × weight of the area's decile.")
     dep = Deprivation(threshold=int(threshold), weights=tuple(float(w) for w in weights["weight"]))
     rules = replace(rules, min_reach=float(rules.min_reach), max_span_km=float(rules.max_span_km),

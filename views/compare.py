@@ -14,6 +14,8 @@ from lib import mapview, palette
 from lib.compare import changed_centres, totals_side_by_side
 from lib.data import boundaries_geojson
 from lib.metrics import Evaluation, evaluate
+from lib.store import NotFound
+from lib.text import html_text, md, plain
 from ui import session, workspace
 
 CURRENT = "__current__"
@@ -22,13 +24,17 @@ MAP_WIDTH_PX = 520  # a small-multiple map's width with two or more side by side
 net = session.network()
 workspace.ensure_examples()
 store = workspace.store()
-entries = store.list(dataset=net.dataset.name)
-labels = {CURRENT: f"Current: {session.history().present.name}" + (" (unsaved)" if workspace.is_dirty() else "")}
-labels.update({e.id: e.name for e in entries})
+entries = workspace.visible(store.list(dataset=net.dataset.name))
+labels = {CURRENT: plain(f"Current: {session.history().present.name}", 80)
+          + (" (unsaved)" if workspace.is_dirty() else "")}
+labels.update({e.id: plain(e.name, 80) for e in entries})
+if "compare_pick" in st.session_state:  # a stale pick (deleted, or of another dataset) would break the widget
+    st.session_state["compare_pick"] = [k for k in st.session_state["compare_pick"] if k in labels]
 
 st.markdown("## Compare scenarios")
 default = [CURRENT, *[e.id for e in entries if e.is_example][:1]]
-picked = st.multiselect("Scenarios to compare (2 to 4)", list(labels), default=default, max_selections=4,
+picked = st.multiselect("Scenarios to compare (2 to 4)", list(labels), max_selections=4,
+                        default=None if "compare_pick" in st.session_state else default,
                         format_func=labels.get, key="compare_pick")
 if len(picked) < 2:
     st.info("Pick at least two scenarios.")
@@ -36,10 +42,27 @@ if len(picked) < 2:
 
 
 def scenario_of(key: str):
-    return session.history().present if key == CURRENT else store.get(key).scenario
+    """The scenario to compare, or None (with a message) if it is gone or is not of this dataset."""
+    if key == CURRENT:
+        return session.history().present
+    try:
+        sc = store.get(key).scenario
+    except NotFound:
+        st.warning(f"{md(labels[key])} was deleted: it is left out.")
+        return None
+    if set(sc.group_of) != set(net.centre_ids):
+        st.warning(f"{md(labels[key])} was made on other centres than the loaded {md(net.dataset.name)}: it is left "
+                   "out. Open it from the Scenarios page to load its dataset.")
+        return None
+    return sc
 
 
-evaluations: list[Evaluation] = [evaluate(net, scenario_of(k)) for k in picked]
+kept = [(k, sc) for k in picked if (sc := scenario_of(k)) is not None]
+if len(kept) < 2:
+    st.info("Pick at least two scenarios of this dataset.")
+    st.stop()
+picked = [k for k, _ in kept]
+evaluations: list[Evaluation] = [evaluate(net, sc) for _, sc in kept]
 
 st.markdown("### Totals")
 table = totals_side_by_side(evaluations)
@@ -61,16 +84,16 @@ shown = pd.DataFrame({col: [_fmt(label, table.iloc[r, c], c >= len(picked)) for 
 st.dataframe(shown, width="stretch")
 
 
-@st.cache_data(show_spinner=False)
-def _geojson(_net_key: str) -> str:
-    return json.dumps(boundaries_geojson(net.dataset))
+def _geojson() -> str:
+    """The loaded dataset's polygons, kept in this session only (keyed on the dataset's content)."""
+    return session.memo("_compare_geojson", (net.fingerprint,), lambda: json.dumps(boundaries_geojson(net.dataset)))
 
 
 def small_map(ev: Evaluation) -> pdk.Deck:
     """Areas coloured by group, centres as dots (grey = closed): offline (no base map)."""
     colours = palette.group_colours(list(ev.scenario.group_of.values()))
     fill, _ = mapview.area_shading(ev, "group", colours)
-    geo = json.loads(_geojson(net.dataset.name))
+    geo = json.loads(_geojson())
     for f in geo["features"]:
         hexc = fill.get(f["properties"].get("lsoa11cd"), "#ffffff").lstrip("#")
         f["properties"]["fill"] = [int(hexc[i:i + 2], 16) for i in (0, 2, 4)] + [200]
@@ -96,7 +119,7 @@ st.markdown("### Maps (areas coloured by group)")
 for col, key, ev in zip(st.columns(len(picked)), picked, evaluations, strict=True):
     with col:
         t = ev.totals()
-        st.markdown(f"**{labels[key]}**  \n{t['groups']} groups · {t['open_centres']} open · "
+        st.markdown(f"**{md(labels[key])}**  \n{t['groups']} groups · {t['open_centres']} open · "
                     f"£{t['budget_total'] / 1e6:,.2f}m")
         st.pydeck_chart(small_map(ev), height=300, key=f"deck_{key}")
 
@@ -106,7 +129,7 @@ with c1:
     fig = go.Figure()
     for key, ev in zip(picked, evaluations, strict=True):
         g = ev.groups_table()
-        fig.add_box(y=g["reach_per_centre"], name=labels[key][:30], boxpoints="all")
+        fig.add_box(y=g["reach_per_centre"], name=html_text(labels[key], 30), boxpoints="all")
     fig.add_hline(y=ev.scenario.rules.min_reach or 0, line_dash="dash", annotation_text="minimum reach")
     fig.update_layout(title="Reach per centre, by group", yaxis_title="children aged 0-4", height=420,
                       font={"size": 16}, showlegend=False)
@@ -114,9 +137,10 @@ with c1:
 with c2:
     fig = go.Figure()
     totals = [ev.totals() for ev in evaluations]
-    fig.add_bar(x=[labels[k][:30] for k in picked], y=[t["budget_total"] / 1e6 for t in totals], name="total",
+    fig.add_bar(x=[html_text(labels[k], 30) for k in picked], y=[t["budget_total"] / 1e6 for t in totals], name="total",
                 text=[f"£{t['budget_total'] / 1e6:,.2f}m" for t in totals], textposition="outside")
-    fig.add_scatter(x=[labels[k][:30] for k in picked], y=[t["envelope"] / 1e6 for t in totals], mode="markers",
+    fig.add_scatter(x=[html_text(labels[k], 30) for k in picked], y=[t["envelope"] / 1e6 for t in totals],
+                    mode="markers",
                     marker={"symbol": "line-ew-open", "size": 60, "color": "#b00020", "line": {"width": 4}},
                     name="envelope")
     fig.update_layout(title="Budget total against the envelope (£m)", height=420, font={"size": 16})
@@ -124,12 +148,13 @@ with c2:
 
 st.markdown("### Centres that changed group or status")
 changed = changed_centres(evaluations)
-changed.columns = ["centre_id", "Centre", *[labels[k] for k in picked]]
+changed.columns = ["centre_id", "Centre", *[f"{i}. {labels[k]}" for i, k in enumerate(picked, start=1)]]
+changed["Centre"] = changed["Centre"].map(plain)
 st.caption(f"{len(changed)} of {net.n_centres} centres differ (relabelled groups with the same members do not count).")
 st.dataframe(changed.drop(columns="centre_id"), hide_index=True, width="stretch")
 
 st.markdown("### Group tables")
-for tab, ev in zip(st.tabs([labels[k][:40] for k in picked]), evaluations, strict=True):
+for tab, ev in zip(st.tabs([md(labels[k], 40) for k in picked]), evaluations, strict=True):
     with tab:
         g = ev.groups_table()
         st.dataframe(pd.DataFrame({"Group": g["group"], "Centres": g["members"], "Reach": g["reach"],

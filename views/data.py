@@ -24,7 +24,8 @@ from lib.data import (
 from lib.errors import DataError
 from lib.network import illustrative_network
 from lib.tables import read_table, sheet_names
-from ui import data_loading, session
+from lib.text import md
+from ui import data_loading, session, workspace
 
 ATTRIBUTION = (Path(__file__).parent / "attribution.md").read_text()
 DEFAULT = "Norfolk default (embedded)"
@@ -39,14 +40,14 @@ data_loading.show_message()
 
 # --- what is loaded -----------------------------------------------------------------------------
 with st.container(border=True):
-    st.markdown(f"### Loaded: {ds.name}")
+    st.markdown(f"### Loaded: {md(ds.name)}")
     c = st.columns(4)
     c[0].metric("Areas (LSOAs)", f"{len(ds.areas):,}")
     c[1].metric("Children aged 0-4", f"{ds.children:,}")
     c[2].metric("Centres", f"{len(ds.centres):,}")
     c[3].metric("Illustrative centres", f"{int(ds.centres['illustrative'].sum()):,}")
     for note in ds.notes:
-        st.info(note)
+        st.info(md(note, limit=None))
     report = quality_report(ds)
     if report:
         st.markdown("**Data-quality report**")
@@ -59,6 +60,12 @@ with st.container(border=True):
         st.dataframe(ds.centres.drop(columns=["x", "y"]), hide_index=True, width="stretch")
 
 # --- load another dataset ---------------------------------------------------------------------------
+if workspace.scoped():
+    st.info("This session was opened by a share link: it shows that link's scenario on the data above. "
+            "Loading other data is switched off.")
+    st.markdown(ATTRIBUTION)
+    st.stop()
+
 st.markdown("### Load a dataset")
 st.caption("Nothing changes until the new dataset has loaded without error: a problem is reported with "
            "its file, row and column, and the current dataset and every saved scenario stay as they are.")
@@ -74,6 +81,7 @@ centres_upload = st.file_uploader(
     type=["csv", "xlsx"], key="data_centres") if source != DEFAULT else None
 mapping = None
 centre_frame = None
+centres_problem: str | None = None  # a centres file that failed to read: Load is refused until it is fixed or removed
 if centres_upload is not None:
     try:
         sheets = sheet_names(centres_upload.getvalue(), centres_upload.name)
@@ -93,10 +101,11 @@ if centres_upload is not None:
             pick = cols[i % 4].selectbox(label, options, index=options.index(current), key=f"map_{row.column}")
             mapping[row.column] = None if pick == "(none)" else pick
         for problem in proposal.problems:
-            st.warning(problem)
+            st.warning(md(problem, limit=None))
     except DataError as exc:
-        st.error(str(exc))
+        data_loading.show_error(exc)
         centre_frame = None
+        centres_problem = str(exc)
 
 with st.expander("Optional: an existing reach-area assignment or boundaries"):
     assignment_upload = st.file_uploader("Reach areas (area_id -> centre_id), CSV/XLSX", type=["csv", "xlsx"],
@@ -110,9 +119,14 @@ with st.expander("Optional: an existing reach-area assignment or boundaries"):
 if st.button("Load this dataset", type="primary", key="data_load"):
     progress = st.progress(0, text="Reading areas…")
     try:
+        if centres_problem is not None:
+            raise DataError(centres_upload.name, "this centres file could not be read (see above): fix it, or "
+                                                 "remove it to use an illustrative network")
         if source == DEFAULT:
             data_loading.use_default()
         else:
+            files = [f.name for f in [*(areas_file or []), centres_upload, assignment_upload, boundaries_upload,
+                                      grouping_upload] if f is not None]
             if source == COUNTY:
                 areas = load_county_areas(county)
                 name = county
@@ -129,8 +143,7 @@ if st.button("Load this dataset", type="primary", key="data_load"):
                 check_centres_in_areas(centres, areas, centres_upload.name)
             else:
                 centres = illustrative_network(areas)
-                notes = ("No centres given: the centre network is illustrative, placed by the p-median rule "
-                         "(one centre per about 820 children); not real locations.",)
+                notes = (data_loading.ILLUSTRATIVE_NOTE,)
             progress.progress(65, text="Reach areas and boundaries…")
             assignment = (load_assignment(assignment_upload.getvalue(), areas, centres, assignment_upload.name)
                           if assignment_upload is not None else None)
@@ -141,12 +154,13 @@ if st.button("Load this dataset", type="primary", key="data_load"):
             grouping = (load_grouping(grouping_upload.getvalue(), centres, grouping_upload.name)
                         if grouping_upload is not None else None)
             progress.progress(85, text="Computing figures…")
-            data_loading.use_dataset(dataset, grouping)
+            data_loading.use_dataset(dataset, grouping, source={"kind": "county", "county": county} if
+                                     source == COUNTY and not files else {"kind": "upload", "files": files})
         progress.progress(100, text="Loaded.")
         st.rerun()
     except DataError as exc:
         progress.empty()
-        st.error(f"Not loaded: {exc}. The current dataset ({ds.name}) is unchanged.")
+        data_loading.show_error(exc, f"Not loaded. The current dataset ({md(ds.name)}) and your work are unchanged.")
 
 st.caption(f"The embedded default is {DEFAULT_COUNTY}. Any English county or unitary authority uses the bundled "
            "ONS/MHCLG LSOA data (children 0-4 mid-2020, IMD 2019, IDACI, rural/urban, centroids, boundaries); "

@@ -10,6 +10,7 @@ from lib.catchment import prepare
 from lib.data import load_default
 from lib.metrics import TOTAL_LABELS, evaluate
 from lib.scenario import Scenario
+from lib.text import md
 
 ATTRIBUTION = (Path(__file__).parent / "attribution.md").read_text()
 
@@ -24,10 +25,10 @@ ev = evaluate(net, Scenario.baseline(net.centre_ids))
 totals = ev.totals()
 
 st.title("Centre Planner")
-st.caption(f"Dataset: {net.dataset.name}, {len(net.dataset.areas):,} areas (LSOAs), "
+st.caption(f"Dataset: {md(net.dataset.name)}, {len(net.dataset.areas):,} areas (LSOAs), "
            f"{net.n_centres} centres. Baseline: every centre its own lot.")
 for note in net.dataset.notes:
-    st.info(note)
+    st.info(md(note, limit=None))
 cols = st.columns(4)
 shown = [("children", "{:,}"), ("open_centres", "{:,}"), ("deprived_share", "{:.0%}"), ("budget_total", "£{:,.0f}")]
 for col, (key, fmt) in zip(cols, shown, strict=True):

@@ -8,6 +8,7 @@ import streamlit as st
 
 from lib import mapview, palette
 from lib.export import briefing_workbook, safe_frame
+from lib.text import md
 from ui import session, workspace
 from ui.plan_panels import (
     draw_change_log,
@@ -92,7 +93,7 @@ readonly = workspace.view_only()
 info = workspace.loaded()
 status = ("read-only view" if readonly else "unsaved changes (autosaved as a draft)" if workspace.is_dirty()
           else f"saved, version {info.version}" if info else "baseline")
-st.markdown(f"### Plan · {ev.scenario.name}  \n:gray[{net.dataset.name}: {len(net.dataset.areas):,} areas, "
+st.markdown(f"### Plan · {md(ev.scenario.name)}  \n:gray[{md(net.dataset.name)}: {len(net.dataset.areas):,} areas, "
             f"{net.n_centres} centres · {status}]")
 workspace.show_message()
 bar = st.columns([1, 1, 1.6, 3.2, 1.6])
@@ -105,7 +106,7 @@ shading = bar[3].segmented_control("Shade areas by", mapview.SHADINGS, default="
 tiles = bar[4].toggle("Map tiles", value=False, key="tiles",
                       help="Optional background map from OpenStreetMap; needs internet. Off by default.")
 if error := st.session_state.pop("plan_error", None):
-    st.error(error)
+    st.error(md(error, limit=None))
 
 left, right = st.columns([3, 2], gap="medium")
 with right:
@@ -126,6 +127,7 @@ with left:
             area_style=area_style, legend=legend, boundaries_url=session.boundaries_url(net),
             highlight_group=selected_group, fit_bounds=mapview.bounds(ev), tiles=tiles, key=MAP_KEY,
             on_move=_on_map_move, on_action=_on_map_action, on_select=_on_map_select, height=640,
+            readonly=readonly,
         )
     st.caption("Drag a centre onto another centre or a group label to move it; drop on empty map for a new group; "
                "shift-drag to select several. Centre locations: " + mapview.location_summary(net.dataset.centres)
@@ -156,7 +158,7 @@ with tabs[1]:
 with tabs[2]:
     draw_change_log(hist)
 with tabs[3]:
-    new = draw_settings(ev.scenario)
+    new = draw_settings(ev.scenario, disabled=readonly)
     if new != ev.scenario and not readonly:
         session.commit(replace(new))
         st.rerun()
