@@ -30,7 +30,7 @@ from pathlib import Path
 import numpy as np
 import shapely
 
-from lib.errors import DataError
+from lib.errors import DataError, Problems
 from lib.tables import (
     MAX_UPLOAD_BYTES,
     column_key,
@@ -171,23 +171,27 @@ def _read_geojson(raw: bytes, file_name: str, label: str | None = None) -> _Laye
         raise DataError(where, f"has more than {MAX_FEATURES:,} features")
     props: list[dict] = []
     texts: list[str] = []
+    problems = Problems(where)
     for k, feat in enumerate(feats, start=1):
         if not isinstance(feat, dict) or not isinstance(feat.get("geometry"), dict):
-            raise DataError(where, f"feature {k} has no geometry")
+            problems.add(f"feature {k} has no geometry")
+            continue
         p = feat.get("properties")
         p = dict(p) if isinstance(p, dict) else {}
         if "id" in feat and "id" not in p:
             p["id"] = feat["id"]
         props.append(p)
         texts.append(json.dumps(feat["geometry"]))
+    problems.raise_if_any()
     try:
         geoms = shapely.from_geojson(texts)
-    except Exception:  # GEOS rejects malformed coordinates in several ways: find the feature
+    except Exception:  # GEOS rejects malformed coordinates in several ways: find the features
         for k, text in enumerate(texts, start=1):
             try:
                 shapely.from_geojson(text)
             except Exception as exc:
-                raise DataError(where, f"feature {k} has an unreadable geometry ({_short(exc)})") from None
+                problems.add(f"feature {k} has an unreadable geometry ({_short(exc)})")
+        problems.raise_if_any()
         raise
     return _Layer(label or file_name, props, np.asarray(geoms, dtype=object), _geojson_crs(data, where))
 
@@ -343,10 +347,11 @@ def _collection(layer: _Layer, file_name: str, wanted: list[str] | None,
     lookup = None if wanted is None else {w.lower(): w for w in wanted}
     grouped: dict[str, list] = {}
     names: dict[str, str] = {}
+    problems = Problems(where)
     for pos, (code, geom) in enumerate(zip(ids, geoms, strict=True)):
         if not code:
             if lookup is None:
-                raise DataError(where, f"feature {pos + 1} has no {key}", column=key)
+                problems.add(f"feature {pos + 1} has no {key}", column=key)
             continue
         if lookup is not None:
             code = lookup.get(code.lower())
@@ -355,6 +360,7 @@ def _collection(layer: _Layer, file_name: str, wanted: list[str] | None,
         grouped.setdefault(code, []).append(geom)
         if name_key and code not in names and layer.props[pos].get(name_key) not in (None, ""):
             names[code] = str(layer.props[pos][name_key])
+    problems.raise_if_any()
     if not grouped:
         sample = next((c for c in ids if c), "")
         raise DataError(where, f"no feature matches an area id (property {key!r} holds e.g. {sample!r})",
@@ -413,26 +419,33 @@ def _id_property(layer: _Layer, where: str, wanted: list[str] | None, id_propert
 
 
 def _polygons(layer: _Layer, where: str, key: str) -> list:
+    """Each feature's polygon(s), 2-D, repaired; every feature that is not a usable polygon is reported."""
     out = []
+    problems = Problems(where)
     for pos, geom in enumerate(layer.geoms):
         label = f"feature {pos + 1}"
         code = _id_text(layer.props[pos].get(key))
         if code:
             label += f" ({key} {code!r})"
         if geom is None or shapely.is_empty(geom):
-            raise DataError(where, f"{label} has an empty geometry")
+            problems.add(f"{label} has an empty geometry")
+            continue
         kind = shapely.get_type_id(geom)
         if kind not in (3, 6):  # Polygon, MultiPolygon
-            raise DataError(where, f"{label} is a {geom.geom_type}: boundaries must be polygons")
+            problems.add(f"{label} is a {geom.geom_type}: boundaries must be polygons")
+            continue
         if shapely.get_coordinate_dimension(geom) > 2:
             geom = shapely.force_2d(geom)
         if not np.isfinite(shapely.get_coordinates(geom)).all():
-            raise DataError(where, f"{label} has coordinates that are not numbers")
+            problems.add(f"{label} has coordinates that are not numbers")
+            continue
         if not shapely.is_valid(geom):
             geom = _polygonal(shapely.make_valid(geom))
             if shapely.is_empty(geom):
-                raise DataError(where, f"{label} has no area once its invalid rings are repaired")
+                problems.add(f"{label} has no area once its invalid rings are repaired")
+                continue
         out.append(geom)
+    problems.raise_if_any()
     return out
 
 

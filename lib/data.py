@@ -15,7 +15,14 @@ Centres may be located by lat/lon, by easting/northing (EPSG:27700) or by a
 postcode (geocoded offline, :mod:`lib.geocode`), row by row.
 
 Every problem is a :class:`~lib.errors.DataError` naming the file, the
-spreadsheet row and the column as it is headed in the user's file.
+spreadsheet row and the column as it is headed in the user's file. A file is
+checked through: the error lists every problem found (up to
+:data:`~lib.errors.MAX_PROBLEMS`, lowest rows first, with a count of the rest),
+except when a problem makes further checks meaningless (no such column).
+
+Uploads are capped while they are read (:data:`MAX_CENTRE_ROWS` rows of data for
+centres and groupings, :data:`MAX_AREA_ROWS` for areas and assignments), so a
+huge file is refused quickly instead of being parsed.
 """
 
 from __future__ import annotations
@@ -32,14 +39,18 @@ import numpy as np
 import pandas as pd
 
 from lib import geo
-from lib.errors import DataError
+from lib.errors import DataError, Problems
 from lib.tables import (
+    MAX_AREA_ROWS,
+    MAX_CENTRE_ROWS,
+    blank_cells,
     column_key,
     duplicate_check,
     numeric_column,
     plain_text,
     read_source,
     read_table,
+    row_cap_message,
     row_numbers,
     sheet_row,
     text_column,
@@ -355,13 +366,16 @@ def apply_mapping(frame: pd.DataFrame, mapping: Mapping[str, str | None], file_n
         positions.setdefault(str(col), pos)
     out = pd.DataFrame(index=frame.index)
     sources: dict[str, str] = {}
+    problems = Problems(file_name)
     for canonical, source in mapping.items():
         if source is None or source == "":
             continue
         if str(source) not in positions:
-            raise DataError(file_name, f"there is no column {source!r} to use as {canonical}", column=str(source))
+            problems.add(f"there is no column {source!r} to use as {canonical}", column=str(source))
+            continue
         out[canonical] = frame.iloc[:, positions[str(source)]].to_numpy()
         sources[canonical] = str(source)
+    problems.raise_if_any()
     out.attrs["source_columns"] = sources
     return out
 
@@ -375,9 +389,7 @@ def _canonical_frame(frame: pd.DataFrame, kind: str) -> tuple[pd.DataFrame, dict
 
 def _located_error(sources: dict[str, str]):
     def rename(err: DataError) -> DataError:
-        if err.column in sources and sources[err.column] != err.column:
-            return DataError(err.file, err.message, err.row, sources[err.column])
-        return err
+        return err.renamed(sources)
     return rename
 
 
@@ -407,12 +419,19 @@ class Dataset:
         return int(self.areas["children"].sum())
 
 
-def validate_areas(frame: pd.DataFrame, file_name: str) -> pd.DataFrame:
-    """Canonical, checked areas table (raises :class:`DataError`).
+def _check_cap(n: int, max_rows: int | None, file_name: str) -> None:
+    if max_rows is not None and n > max_rows:
+        raise DataError(file_name, row_cap_message(max_rows))
+
+
+def validate_areas(frame: pd.DataFrame, file_name: str, *, max_rows: int | None = MAX_AREA_ROWS) -> pd.DataFrame:
+    """Canonical, checked areas table (raises :class:`DataError` listing every problem).
 
     Checks: required columns, unique ids, children >= 0 whole numbers,
-    IMD decile in 1..10, coordinates in England (lat/lon or BNG).
+    IMD decile in 1..10, coordinates in England (lat/lon or BNG); at most
+    ``max_rows`` rows.
     """
+    _check_cap(len(frame), max_rows, file_name)
     rows = row_numbers(frame)
     original = [str(c) for c in frame.columns]
     frame, sources = _canonical_frame(frame, "areas")
@@ -426,20 +445,35 @@ def _validate_areas(frame: pd.DataFrame, file_name: str, rows: np.ndarray, origi
                     sources: dict[str, str]) -> pd.DataFrame:
     if len(frame) == 0:
         raise DataError(file_name, "has a header but no rows of data")
+    missing = Problems(file_name)
     for col in ("area_id", "name"):
         if col not in frame:
-            raise _missing("areas", col, frame, file_name, original)
-    frame = _coordinates(frame, file_name, rows)
+            missing.add_error(_missing("areas", col, frame, file_name, original))
+    if not ({"lat", "lon"} <= set(frame.columns) or {"easting", "northing"} <= set(frame.columns)):
+        missing.add("no coordinates: give lat and lon, or easting and northing (EPSG:27700)", column="lat")
     for col in ("children", "imd_decile"):
         if col not in frame:
-            raise _missing("areas", col, frame, file_name, original)
-    duplicate_check(frame["area_id"], file_name, "area_id", rows)
-    children = numeric_column(frame, "children", file_name, rows=rows)
-    _check_range(children, 0, None, file_name, "children", "a negative count", rows)
-    _check_range(children, None, MAX_CHILDREN_PER_AREA, file_name, "children", "an implausibly large count", rows)
-    decile = numeric_column(frame, "imd_decile", file_name, rows=rows)
-    _check_range(decile, 1, 10, file_name, "imd_decile", "an IMD decile outside 1-10", rows)
-    _check_whole(decile, file_name, "imd_decile", "an IMD decile", rows)
+            missing.add_error(_missing("areas", col, frame, file_name, original))
+    missing.raise_if_any()  # without these columns the values cannot be checked
+
+    problems = Problems(file_name)
+    frame = _coordinates(frame, file_name, rows, problems)
+    duplicate_check(frame["area_id"], file_name, "area_id", rows, problems=problems)
+    children = numeric_column(frame, "children", file_name, rows=rows, problems=problems)
+    _check_range(children, 0, None, file_name, "children", "a negative count", rows, problems)
+    _check_range(children, None, MAX_CHILDREN_PER_AREA, file_name, "children", "an implausibly large count", rows,
+                 problems)
+    decile = numeric_column(frame, "imd_decile", file_name, rows=rows, problems=problems)
+    in_range = ~_check_range(decile, 1, 10, file_name, "imd_decile", "an IMD decile outside 1-10", rows, problems)
+    _check_whole(np.where(in_range, decile, np.nan), file_name, "imd_decile", "an IMD decile", rows, problems)
+    score = idaci = None
+    if "imd_score" in frame:
+        score = numeric_column(frame, "imd_score", file_name, required=False, rows=rows, problems=problems)
+    if "idaci_decile" in frame:
+        idaci = numeric_column(frame, "idaci_decile", file_name, required=False, rows=rows, problems=problems)
+        _check_range(idaci, 1, 10, file_name, "idaci_decile", "an IDACI decile outside 1-10", rows, problems)
+    problems.raise_if_any()
+
     out = pd.DataFrame({
         "area_id": text_column(frame, "area_id"),
         "name": text_column(frame, "name"),
@@ -447,12 +481,9 @@ def _validate_areas(frame: pd.DataFrame, file_name: str, rows: np.ndarray, origi
         "children": children.round().astype(np.int64),
         "imd_decile": decile.astype(np.int64),
     })
-    if "imd_score" in frame:
-        out["imd_score"] = numeric_column(frame, "imd_score", file_name, required=False, rows=rows)
-    if "idaci_decile" in frame:
-        idaci = numeric_column(frame, "idaci_decile", file_name, required=False, rows=rows)
-        _check_range(np.nan_to_num(idaci, nan=1), 1, 10, file_name, "idaci_decile", "an IDACI decile outside 1-10",
-                     rows)
+    if score is not None:
+        out["imd_score"] = score
+    if idaci is not None:
         out["idaci_decile"] = idaci
     for col in ("urban_rural", "district"):
         if col in frame:
@@ -472,14 +503,17 @@ def _remember_rows(out: pd.DataFrame, rows: np.ndarray, file_name: str, sources:
         out.attrs["source_rows"] = np.asarray(rows, np.int64).tobytes()
 
 
-def validate_centres(frame: pd.DataFrame, file_name: str) -> pd.DataFrame:
-    """Canonical, checked centres table (raises :class:`DataError`).
+def validate_centres(frame: pd.DataFrame, file_name: str, *, max_rows: int | None = MAX_CENTRE_ROWS
+                     ) -> pd.DataFrame:
+    """Canonical, checked centres table (raises :class:`DataError` listing every problem).
 
     Each row is located by lat/lon, else easting/northing (EPSG:27700), else its
     postcode (offline gazetteer; a terminated postcode falls back to its LSOA's
     population-weighted centroid, noted in ``location_quality``).
     ``phase`` is 1, 2, 3 or blank (unknown); ``on_school_site`` is yes/no/blank.
+    At most ``max_rows`` centres.
     """
+    _check_cap(len(frame), max_rows, file_name)
     rows = row_numbers(frame)
     original = [str(c) for c in frame.columns]
     frame, sources = _canonical_frame(frame, "centres")
@@ -503,25 +537,32 @@ def _validate_centres(frame: pd.DataFrame, file_name: str, rows: np.ndarray, ori
     for col in ("phase", "on_school_site"):
         if col not in frame:
             frame[col] = ""
-    lat, lon, quality, postcode = _centre_locations(frame, file_name, rows, sources)
-    duplicate_check(frame["centre_id"], file_name, "centre_id", rows)
-    phase = numeric_column(frame, "phase", file_name, required=False, rows=rows)
-    bad = ~np.isnan(phase) & ~np.isin(phase, [1, 2, 3])
-    if bad.any():
-        i = int(np.flatnonzero(bad)[0])
-        raise DataError(file_name, f"phase must be 1, 2, 3 or blank, not {frame['phase'].iloc[i]!r}",
-                        int(rows[i]), "phase")
+    problems = Problems(file_name)
+    lat, lon, quality, postcode = _centre_locations(frame, file_name, rows, sources, problems)
+    duplicate_check(frame["centre_id"], file_name, "centre_id", rows, problems=problems)
+    phase = numeric_column(frame, "phase", file_name, required=False, rows=rows, problems=problems)
+    raw_phase = frame["phase"]
+    problems.add_rows(~np.isnan(phase) & ~np.isin(phase, [1, 2, 3]), rows, "phase",
+                      lambda i: f"phase must be 1, 2, 3 or blank, not {raw_phase.iloc[i]!r}")
+    on_school = _yes_no(frame["on_school_site"], file_name, "on_school_site", rows, problems)
+    budget = None
+    if "current_budget" in frame:
+        budget = numeric_column(frame, "current_budget", file_name, required=False, rows=rows, money=True,
+                                problems=problems)
+        _check_range(budget, 0, None, file_name, "current_budget", "a negative budget", rows, problems)
+    illustrative = _yes_no(frame["illustrative"], file_name, "illustrative", rows, problems) \
+        if "illustrative" in frame else None
+    problems.raise_if_any()
+
     out = pd.DataFrame({
         "centre_id": text_column(frame, "centre_id"),
         "name": text_column(frame, "name"),
         "lat": lat, "lon": lon,
         "phase": pd.array(np.where(np.isnan(phase), pd.NA, phase), dtype="Int64"),
-        "on_school_site": _yes_no(frame["on_school_site"], file_name, "on_school_site", rows),
+        "on_school_site": on_school,
     })
     out["provider"] = text_column(frame, "provider") if "provider" in frame else ""
-    if "current_budget" in frame:
-        budget = numeric_column(frame, "current_budget", file_name, required=False, rows=rows, money=True)
-        _check_range(np.nan_to_num(budget), 0, None, file_name, "current_budget", "a negative budget", rows)
+    if budget is not None:
         out["current_budget"] = budget
     supplied = text_column(frame, "location_quality") if "location_quality" in frame else \
         pd.Series("as supplied", index=out.index, dtype=object)
@@ -529,8 +570,7 @@ def _validate_centres(frame: pd.DataFrame, file_name: str, rows: np.ndarray, ori
     out["location_quality"] = np.where(pd.isna(quality), supplied.to_numpy(), quality)
     if "district" in frame:
         out["district"] = text_column(frame, "district")
-    out["illustrative"] = (_yes_no(frame["illustrative"], file_name, "illustrative", rows).fillna(False)
-                           .astype(bool) if "illustrative" in frame else False)
+    out["illustrative"] = illustrative.fillna(False).astype(bool) if illustrative is not None else False
     if postcode is not None:
         out["postcode"] = postcode
     out["x"], out["y"] = geo.to_bng(out["lat"].to_numpy(), out["lon"].to_numpy())
@@ -548,14 +588,21 @@ def _unique_slugs(names: pd.Series) -> list[str]:
     return out
 
 
-def _yes_no(values: pd.Series, file_name: str, column: str, rows: np.ndarray | None = None) -> pd.Series:
+def _own(problems: Problems | None, file_name: str) -> tuple[Problems, bool]:
+    """The collector to add to, and whether the caller must raise it (it made its own)."""
+    return (Problems(file_name), True) if problems is None else (problems, False)
+
+
+def _yes_no(values: pd.Series, file_name: str, column: str, rows: np.ndarray | None = None,
+            problems: Problems | None = None) -> pd.Series:
+    found, own = _own(problems, file_name)
     row_no = rows if rows is not None else np.arange(len(values)) + 2
     text = values.map(lambda v: "" if v is None or v is pd.NA or (isinstance(v, float) and np.isnan(v))
                       else str(v)).str.strip().str.lower()
     known = text.isin(YES | NO) | text.isin(["", "nan", "unknown", "<na>", "-", "n/a", "not known"])
-    if not known.all():
-        i = int(np.flatnonzero(~known.to_numpy())[0])
-        raise DataError(file_name, f"expected yes/no, not {values.iloc[i]!r}", int(row_no[i]), column)
+    found.add_rows(~known.to_numpy(), row_no, column, lambda i: f"expected yes/no, not {values.iloc[i]!r}")
+    if own:
+        found.raise_if_any()
     out = pd.Series(pd.NA, index=values.index, dtype="boolean")
     out[text.isin(YES)] = True
     out[text.isin(NO)] = False
@@ -563,81 +610,105 @@ def _yes_no(values: pd.Series, file_name: str, column: str, rows: np.ndarray | N
 
 
 def _check_range(values: np.ndarray, low: float | None, high: float | None, file_name: str,
-                 column: str, what: str, rows: np.ndarray | None = None) -> None:
+                 column: str, what: str, rows: np.ndarray | None = None,
+                 problems: Problems | None = None) -> np.ndarray:
+    """Every value below ``low`` or above ``high`` (NaN passes); returns the mask of bad values."""
+    found, own = _own(problems, file_name)
     bad = np.zeros(len(values), bool)
-    if low is not None:
-        bad |= values < low
-    if high is not None:
-        bad |= values > high
-    if bad.any():
-        i = int(np.flatnonzero(bad)[0])
-        row = int(rows[i]) if rows is not None else sheet_row(i)
-        raise DataError(file_name, f"{what} ({values[i]:g})", row, column)
+    with np.errstate(invalid="ignore"):
+        if low is not None:
+            bad |= values < low
+        if high is not None:
+            bad |= values > high
+    row_no = np.asarray(rows, np.int64) if rows is not None else np.array([sheet_row(i) for i in range(len(values))])
+    found.add_rows(bad, row_no, column, lambda i: f"{what} ({values[i]:g})")
+    if own:
+        found.raise_if_any()
+    return bad
 
 
-def _check_whole(values: np.ndarray, file_name: str, column: str, what: str, rows: np.ndarray) -> None:
+def _check_whole(values: np.ndarray, file_name: str, column: str, what: str, rows: np.ndarray,
+                 problems: Problems | None = None) -> None:
+    found, own = _own(problems, file_name)
     bad = np.isfinite(values) & (values != np.round(values))
-    if bad.any():
-        i = int(np.flatnonzero(bad)[0])
-        raise DataError(file_name, f"{what} must be a whole number, not {values[i]:g}", int(rows[i]), column)
+    found.add_rows(bad, rows, column, lambda i: f"{what} must be a whole number, not {values[i]:g}")
+    if own:
+        found.raise_if_any()
 
 
-def _check_lat_lon(lat: np.ndarray, lon: np.ndarray, file_name: str, rows: np.ndarray) -> None:
+def _lat_lon_problem(lat: float, lon: float) -> tuple[str, str]:
+    """(column, message) for coordinates outside England given as latitude/longitude."""
+    col = "lat" if not (geo.ENGLAND_LAT[0] <= lat <= geo.ENGLAND_LAT[1]) else "lon"
+    swapped_bng = geo.looks_like_bng(lat, lon) | geo.looks_like_bng(lon, lat)
+    if swapped_bng and abs(lat) > 90:
+        return col, (f"{lat:g}, {lon:g} look like easting/northing (British National Grid), "
+                     "not latitude/longitude: name the columns easting and northing")
+    if geo.looks_like_lat_lon(lon, lat):
+        return col, f"latitude and longitude look swapped ({lat:g}, {lon:g})"
+    return col, f"coordinates {lat:g}, {lon:g} are outside England"
+
+
+def _check_lat_lon(lat: np.ndarray, lon: np.ndarray, file_name: str, rows: np.ndarray,
+                   problems: Problems | None = None) -> None:
+    found, own = _own(problems, file_name)
     outside = ~geo.looks_like_lat_lon(lat, lon) & np.isfinite(lat) & np.isfinite(lon)
-    if not outside.any():
-        return
-    i = int(np.flatnonzero(outside)[0])
-    col = "lat" if not (geo.ENGLAND_LAT[0] <= lat[i] <= geo.ENGLAND_LAT[1]) else "lon"
-    swapped_bng = geo.looks_like_bng(lat[i], lon[i]) | geo.looks_like_bng(lon[i], lat[i])
-    if swapped_bng and abs(lat[i]) > 90:
-        msg = (f"{lat[i]:g}, {lon[i]:g} look like easting/northing (British National Grid), "
-               "not latitude/longitude: name the columns easting and northing")
-    elif geo.looks_like_lat_lon(lon[i], lat[i]):
-        msg = f"latitude and longitude look swapped ({lat[i]:g}, {lon[i]:g})"
-    else:
-        msg = f"coordinates {lat[i]:g}, {lon[i]:g} are outside England"
-    raise DataError(file_name, msg, int(rows[i]), col)
+    found.add_rows(outside, rows, lambda i: _lat_lon_problem(lat[i], lon[i])[0],
+                   lambda i: _lat_lon_problem(lat[i], lon[i])[1])
+    if own:
+        found.raise_if_any()
 
 
-def _check_bng(e: np.ndarray, n: np.ndarray, file_name: str, rows: np.ndarray) -> None:
+def _check_bng(e: np.ndarray, n: np.ndarray, file_name: str, rows: np.ndarray,
+               problems: Problems | None = None) -> None:
+    found, own = _own(problems, file_name)
     outside = ~geo.looks_like_bng(e, n) & np.isfinite(e) & np.isfinite(n)
-    if not outside.any():
-        return
-    i = int(np.flatnonzero(outside)[0])
-    msg = (f"{e[i]:g}, {n[i]:g} look like latitude/longitude, not easting/northing"
-           if geo.looks_like_lat_lon(e[i], n[i]) or geo.looks_like_lat_lon(n[i], e[i])
-           else f"easting/northing {e[i]:g}, {n[i]:g} are outside England")
-    raise DataError(file_name, msg, int(rows[i]), "easting")
+
+    def message(i: int) -> str:
+        if geo.looks_like_lat_lon(e[i], n[i]) or geo.looks_like_lat_lon(n[i], e[i]):
+            return f"{e[i]:g}, {n[i]:g} look like latitude/longitude, not easting/northing"
+        return f"easting/northing {e[i]:g}, {n[i]:g} are outside England"
+
+    found.add_rows(outside, rows, "easting", message)
+    if own:
+        found.raise_if_any()
 
 
-def _coordinates(frame: pd.DataFrame, file_name: str, rows: np.ndarray | None = None) -> pd.DataFrame:
+def _coordinates(frame: pd.DataFrame, file_name: str, rows: np.ndarray | None = None,
+                 problems: Problems | None = None) -> pd.DataFrame:
     """Fill lat/lon from lat/lon or easting/northing, and check they are in England.
 
     Easting/northing typed into lat/lon columns (values in the thousands) are
     caught and named as such.
     """
+    found, own = _own(problems, file_name)
     rows = rows if rows is not None else np.arange(len(frame)) + 2
     frame = frame.copy()
     if "lat" in frame and "lon" in frame:
-        lat = numeric_column(frame, "lat", file_name, rows=rows)
-        lon = numeric_column(frame, "lon", file_name, rows=rows)
-        _check_lat_lon(lat, lon, file_name, rows)
+        lat = numeric_column(frame, "lat", file_name, rows=rows, problems=found)
+        lon = numeric_column(frame, "lon", file_name, rows=rows, problems=found)
+        _check_lat_lon(lat, lon, file_name, rows, found)
         frame["lat"], frame["lon"] = lat, lon
-        return frame
-    if "easting" in frame and "northing" in frame:
-        e = numeric_column(frame, "easting", file_name, rows=rows)
-        n = numeric_column(frame, "northing", file_name, rows=rows)
-        _check_bng(e, n, file_name, rows)
+    elif "easting" in frame and "northing" in frame:
+        e = numeric_column(frame, "easting", file_name, rows=rows, problems=found)
+        n = numeric_column(frame, "northing", file_name, rows=rows, problems=found)
+        _check_bng(e, n, file_name, rows, found)
         frame["lat"], frame["lon"] = geo.to_wgs84(e, n)
-        return frame
-    raise DataError(file_name, "no coordinates: give lat and lon, or easting and northing (EPSG:27700)",
-                    column="lat")
+    else:
+        raise DataError(file_name, "no coordinates: give lat and lon, or easting and northing (EPSG:27700)",
+                        column="lat")
+    if own:
+        found.raise_if_any()
+    return frame
 
 
-def _centre_locations(frame: pd.DataFrame, file_name: str, rows: np.ndarray, sources: dict[str, str]
+def _centre_locations(frame: pd.DataFrame, file_name: str, rows: np.ndarray, sources: dict[str, str],
+                      problems: Problems | None = None
                       ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray | None]:
     """Row by row: lat/lon, else easting/northing, else postcode. Returns lat, lon,
-    the geocoder's quality (NaN where the row gave coordinates) and formatted postcodes."""
+    the geocoder's quality (NaN where the row gave coordinates) and formatted postcodes.
+    A row with a problem (a bad number, half a pair, an unknown postcode) is reported
+    once and left NaN."""
+    found, own = _own(problems, file_name)
     n = len(frame)
     lat = np.full(n, np.nan)
     lon = np.full(n, np.nan)
@@ -653,22 +724,22 @@ def _centre_locations(frame: pd.DataFrame, file_name: str, rows: np.ndarray, sou
     for a, b in (("lat", "lon"), ("easting", "northing")):
         if not (has[a] and has[b]):
             continue
-        u = numeric_column(frame, a, file_name, required=False, rows=rows)
-        v = numeric_column(frame, b, file_name, required=False, rows=rows)
-        half = todo & (np.isnan(u) ^ np.isnan(v))
-        if half.any():
-            i = int(np.flatnonzero(half)[0])
-            missing = b if np.isnan(v[i]) else a
-            raise DataError(file_name, f"{missing} is missing (the row gives {a if missing == b else b})",
-                            int(rows[i]), missing)
+        u = numeric_column(frame, a, file_name, required=False, rows=rows, problems=found)
+        v = numeric_column(frame, b, file_name, required=False, rows=rows, problems=found)
+        given_u, given_v = ~blank_cells(frame, a), ~blank_cells(frame, b)
+        unreadable = todo & ((given_u & np.isnan(u)) | (given_v & np.isnan(v)))  # reported as "not a number"
+        half = todo & ~unreadable & (given_u ^ given_v)
+        found.add_rows(half, rows, lambda i, a=a, b=b, gv=given_v: b if not gv[i] else a,
+                       lambda i, a=a, b=b, gv=given_v: (f"{b} is missing (the row gives {a})" if not gv[i]
+                                                        else f"{a} is missing (the row gives {b})"))
         use = todo & np.isfinite(u) & np.isfinite(v)
         if a == "lat":
-            _check_lat_lon(np.where(use, u, np.nan), np.where(use, v, np.nan), file_name, rows)
+            _check_lat_lon(np.where(use, u, np.nan), np.where(use, v, np.nan), file_name, rows, found)
             lat[use], lon[use] = u[use], v[use]
         elif use.any():
-            _check_bng(np.where(use, u, np.nan), np.where(use, v, np.nan), file_name, rows)
+            _check_bng(np.where(use, u, np.nan), np.where(use, v, np.nan), file_name, rows, found)
             lat[use], lon[use] = geo.to_wgs84(u[use], v[use])
-        todo &= ~use
+        todo &= ~(use | unreadable | half)
     postcode = None
     if has["postcode"]:
         from lib import geocode
@@ -677,17 +748,16 @@ def _centre_locations(frame: pd.DataFrame, file_name: str, rows: np.ndarray, sou
         given = codes.ne("").to_numpy()
         need = todo & given
         if need.any():
-            found = geocode.geocode_postcodes(codes[need].tolist(), file_name=file_name, column="postcode",
-                                              rows=rows[need])
-            lat[need], lon[need] = found["lat"].to_numpy(), found["lon"].to_numpy()
-            quality[need] = found["quality"].to_numpy()
+            located = geocode.geocode_postcodes(codes[need].tolist(), file_name=file_name, column="postcode",
+                                                rows=rows[need], problems=found)
+            lat[need], lon[need] = located["lat"].to_numpy(), located["lon"].to_numpy()
+            quality[need] = located["quality"].to_numpy()
             todo &= ~need
         postcode = np.array([geocode.format_postcode(p) for p in geocode.normalise(codes)], dtype=object)
-    if todo.any():
-        i = int(np.flatnonzero(todo)[0])
-        col = "postcode" if has["postcode"] else "lat" if has["lat"] else "easting"
-        raise DataError(file_name, "no location: give lat and lon, easting and northing, or a postcode",
-                        int(rows[i]), col)
+    col = "postcode" if has["postcode"] else "lat" if has["lat"] else "easting"
+    found.add_rows(todo, rows, col, "no location: give lat and lon, easting and northing, or a postcode")
+    if own:
+        found.raise_if_any()
     return lat, lon, quality, postcode
 
 
@@ -699,8 +769,10 @@ def slug(text: object) -> str:
 # --- reach-area assignment and existing grouping --------------------------------------------
 
 def _match_ids(values: pd.Series, ids: pd.Series, names: pd.Series | None, file_name: str, column: str,
-               rows: np.ndarray, what: str) -> list[str]:
-    """Each value as a known id: exact, then ignoring case/spaces, then (if ``names``) by unique name."""
+               rows: np.ndarray, what: str, problems: Problems | None = None) -> list[str | None]:
+    """Each value as a known id: exact, then ignoring case/spaces, then (if ``names``) by unique name.
+    A value that matches nothing is a problem (every one is reported) and None in the result."""
+    found, own = _own(problems, file_name)
     exact = set(ids)
     folded = {str(i).strip().lower(): i for i in ids}
     by_name: dict[str, str | None] = {}
@@ -708,53 +780,67 @@ def _match_ids(values: pd.Series, ids: pd.Series, names: pd.Series | None, file_
         for i, nm in zip(ids, names, strict=True):
             key = str(nm).strip().lower()
             by_name[key] = i if key not in by_name else None  # None: two centres share the name
-    out = []
+    choices: list[str] | None = None
+    out: list[str | None] = []
     for pos, value in enumerate(values):
         v = str(value).strip()
         hit = v if v in exact else folded.get(v.lower()) or by_name.get(v.lower())
         if hit is None:
-            if v.lower() in by_name:
-                raise DataError(file_name, f"{v!r} is the name of more than one {what}: use the {what} id",
-                                int(rows[pos]), column)
-            close = difflib.get_close_matches(v, [str(i) for i in ids], n=1)
-            hint = f" (did you mean {close[0]!r}?)" if close else ""
-            raise DataError(file_name, f"{what} {v!r} is not in the {what}s data{hint}", int(rows[pos]), column)
+            row = int(rows[pos])
+            if not found.accepts(row):
+                found.more += 1
+            elif v.lower() in by_name:
+                found.add(f"{v!r} is the name of more than one {what}: use the {what} id", row, column)
+            else:
+                choices = [str(i) for i in ids] if choices is None else choices
+                close = difflib.get_close_matches(v, choices, n=1)
+                hint = f" (did you mean {close[0]!r}?)" if close else ""
+                found.add(f"{what} {v!r} is not in the {what}s data{hint}", row, column)
         out.append(hit)
+    if own:
+        found.raise_if_any()
     return out
 
 
 def validate_assignment(frame: pd.DataFrame, areas: pd.DataFrame, centres: pd.DataFrame,
-                        file_name: str) -> pd.Series:
+                        file_name: str, *, max_rows: int | None = MAX_AREA_ROWS) -> pd.Series:
     """A reach-area assignment (area_id -> centre_id) checked against the areas and centres.
 
     Centres may be given by id or by (unique) name. Areas the file omits, or whose
     centre is blank, go to their nearest centre; an area listed twice with two
-    different centres is an error.
+    different centres is an error. Every problem is reported (one :class:`DataError`).
     """
+    _check_cap(len(frame), max_rows, file_name)
     rows = row_numbers(frame)
     original = [str(c) for c in frame.columns]
     frame, sources = _canonical_frame(frame, "assignment")
     try:
         frame = frame.reset_index(drop=True)
+        missing = Problems(file_name)
         for col in ("area_id", "centre_id"):
             if col not in frame:
-                raise _missing("assignment", col, frame, file_name, original)
+                missing.add_error(_missing("assignment", col, frame, file_name, original))
+        missing.raise_if_any()
+        problems = Problems(file_name)
         area = text_column(frame, "area_id")
         centre = text_column(frame, "centre_id")
         keep = (area.ne("") & centre.ne("")).to_numpy()
-        blank_area = (area.eq("") & centre.ne("")).to_numpy()
-        if blank_area.any():
-            i = int(np.flatnonzero(blank_area)[0])
-            raise DataError(file_name, "area id is blank", int(rows[i]), "area_id")
-        area_ids = _match_ids(area[keep], areas["area_id"], None, file_name, "area_id", rows[keep], "area")
+        problems.add_rows((area.eq("") & centre.ne("")).to_numpy(), rows, "area_id", "area id is blank")
+        area_ids = _match_ids(area[keep], areas["area_id"], None, file_name, "area_id", rows[keep], "area", problems)
         centre_ids = _match_ids(centre[keep], centres["centre_id"], centres["name"], file_name, "centre_id",
-                                rows[keep], "centre")
+                                rows[keep], "centre", problems)
         seen: dict[str, tuple[str, int]] = {}
-        for a, c, r in zip(area_ids, centre_ids, rows[keep], strict=True):
+        for a, c, r in zip(area_ids, centre_ids, rows[keep].tolist(), strict=True):
+            if a is None or c is None:
+                continue
             if a in seen and seen[a][0] != c:
-                raise DataError(file_name, f"area {a!r} is already assigned to {seen[a][0]!r} at row {seen[a][1]}",
-                                int(r), "centre_id")
+                if problems.accepts(r):
+                    problems.add(f"area {a!r} is already assigned to {seen[a][0]!r} at row {seen[a][1]}", r,
+                                 "centre_id")
+                else:
+                    problems.more += 1
             seen.setdefault(a, (c, int(r)))
+        problems.raise_if_any()
         if not seen:
             raise DataError(file_name, "no area is assigned to a centre")
         return pd.Series({a: c for a, (c, _) in seen.items()}, name="centre_id", dtype=object)
@@ -762,41 +848,50 @@ def validate_assignment(frame: pd.DataFrame, areas: pd.DataFrame, centres: pd.Da
         raise _located_error(sources)(err) from None
 
 
-def validate_grouping(frame: pd.DataFrame, centres: pd.DataFrame, file_name: str) -> dict[str, str]:
+def validate_grouping(frame: pd.DataFrame, centres: pd.DataFrame, file_name: str, *,
+                      max_rows: int | None = MAX_CENTRE_ROWS) -> dict[str, str]:
     """An existing grouping (centre_id -> group / lot), checked against the centres.
 
     Centres may be given by id or (unique) name. A centre listed twice in two
     groups, or with a blank group, is an error; centres the file omits are absent
-    from the result (the caller decides, e.g. a group of one each).
+    from the result (the caller decides, e.g. a group of one each). Every problem
+    is reported (one :class:`DataError`).
     """
+    _check_cap(len(frame), max_rows, file_name)
     rows = row_numbers(frame)
     original = [str(c) for c in frame.columns]
     frame, sources = _canonical_frame(frame, "grouping")
     try:
         frame = frame.reset_index(drop=True)
+        missing = Problems(file_name)
         for col in ("centre_id", "group"):
             if col not in frame:
-                raise _missing("grouping", col, frame, file_name, original)
+                missing.add_error(_missing("grouping", col, frame, file_name, original))
+        missing.raise_if_any()
         centre = text_column(frame, "centre_id")
         group = text_column(frame, "group")
         keep = centre.ne("").to_numpy()
         if not keep.any():
             raise DataError(file_name, "no centre is listed", column="centre_id")
-        blank = keep & group.eq("").to_numpy()
-        if blank.any():
-            i = int(np.flatnonzero(blank)[0])
-            raise DataError(file_name, "group is blank: give every centre a group (a group of one is fine)",
-                            int(rows[i]), "group")
+        problems = Problems(file_name)
+        problems.add_rows(keep & group.eq("").to_numpy(), rows, "group",
+                          "group is blank: give every centre a group (a group of one is fine)")
         ids = _match_ids(centre[keep], centres["centre_id"], centres["name"], file_name, "centre_id", rows[keep],
-                         "centre")
+                         "centre", problems)
         out: dict[str, str] = {}
         first: dict[str, int] = {}
-        for cid, g, r in zip(ids, group[keep], rows[keep], strict=True):
+        for cid, g, r in zip(ids, group[keep], rows[keep].tolist(), strict=True):
+            if cid is None or g == "":
+                continue
             if cid in out and out[cid] != g:
-                raise DataError(file_name, f"centre {cid!r} is already in group {out[cid]!r} (row {first[cid]}); "
-                                "a centre is in exactly one group", int(r), "group")
+                if problems.accepts(r):
+                    problems.add(f"centre {cid!r} is already in group {out[cid]!r} (row {first[cid]}); a centre is "
+                                 "in exactly one group", r, "group")
+                else:
+                    problems.more += 1
             out.setdefault(cid, g)
             first.setdefault(cid, int(r))
+        problems.raise_if_any()
         return out
     except DataError as err:
         raise _located_error(sources)(err) from None
@@ -812,48 +907,60 @@ def _name(source: object, file_name: str | None) -> str:
     return str(getattr(source, "name", "") or "upload")
 
 
-def load_areas(path: object, file_name: str | None = None, sheet: str | int = 0) -> pd.DataFrame:
+def load_areas(path: object, file_name: str | None = None, sheet: str | int = 0, *,
+               max_rows: int | None = MAX_AREA_ROWS) -> pd.DataFrame:
     """Read and validate an areas file (CSV/XLSX; path, bytes or upload).
 
     A published file as it is (MHCLG IoD2019 File 7, ONS LSOA population
     estimates) is recognised and completed from the bundled England data
-    (see :mod:`lib.published`).
+    (see :mod:`lib.published`). More than ``max_rows`` rows of data are refused
+    while the file is read.
     """
     name = _name(path, file_name)
     raw, name = read_source(path, name)
-    table = read_table(raw, name, sheet)
+    table = read_table(raw, name, sheet, max_rows=max_rows)
     try:
-        return validate_areas(table, name)
+        return validate_areas(table, name, max_rows=max_rows)
     except DataError as err:
-        if err.row is not None:
+        if any(p.row is not None for p in err.problems):
             raise
         from lib import published
 
         try:
-            found = published.read_published(raw, name, None if sheet == 0 else sheet)
+            found = published.read_published(raw, name, None if sheet == 0 else sheet, max_rows=max_rows)
         except DataError:
             raise err from None
         return published.published_areas([found]).areas
 
 
-def load_centres(path: object, file_name: str | None = None, sheet: str | int = 0) -> pd.DataFrame:
-    """Read and validate a centres file (CSV/XLSX; path, bytes or upload)."""
+def read_centres_table(source: object, file_name: str | None = None, sheet: str | int = 0, *,
+                       max_rows: int | None = MAX_CENTRE_ROWS) -> pd.DataFrame:
+    """The raw table of a centres file (for a column-mapping preview), refused while it is
+    read when it has more than ``max_rows`` rows of data: ``read_table`` with the centres cap."""
+    return read_table(source, _name(source, file_name), sheet, max_rows=max_rows)
+
+
+def load_centres(path: object, file_name: str | None = None, sheet: str | int = 0, *,
+                 max_rows: int | None = MAX_CENTRE_ROWS) -> pd.DataFrame:
+    """Read and validate a centres file (CSV/XLSX; path, bytes or upload); more than
+    ``max_rows`` rows of data are refused while the file is read."""
     name = _name(path, file_name)
-    return validate_centres(read_table(path, name, sheet), name)
+    return validate_centres(read_table(path, name, sheet, max_rows=max_rows), name, max_rows=max_rows)
 
 
 def load_assignment(source: object, areas: pd.DataFrame, centres: pd.DataFrame, file_name: str | None = None,
-                    sheet: str | int = 0) -> pd.Series:
+                    sheet: str | int = 0, *, max_rows: int | None = MAX_AREA_ROWS) -> pd.Series:
     """Read and validate a reach-area assignment file (area -> centre)."""
     name = _name(source, file_name)
-    return validate_assignment(read_table(source, name, sheet), areas, centres, name)
+    return validate_assignment(read_table(source, name, sheet, max_rows=max_rows), areas, centres, name,
+                               max_rows=max_rows)
 
 
 def load_grouping(source: object, centres: pd.DataFrame, file_name: str | None = None,
-                  sheet: str | int = 0) -> dict[str, str]:
+                  sheet: str | int = 0, *, max_rows: int | None = MAX_CENTRE_ROWS) -> dict[str, str]:
     """Read and validate an existing grouping file (centre -> group)."""
     name = _name(source, file_name)
-    return validate_grouping(read_table(source, name, sheet), centres, name)
+    return validate_grouping(read_table(source, name, sheet, max_rows=max_rows), centres, name, max_rows=max_rows)
 
 
 def _source_rows(table: pd.DataFrame) -> np.ndarray:
@@ -866,17 +973,25 @@ def _source_rows(table: pd.DataFrame) -> np.ndarray:
 
 def check_centres_in_areas(centres: pd.DataFrame, areas: pd.DataFrame, file_name: str,
                            max_km: float = 20.0) -> None:
-    """A centre more than ``max_km`` from every area centroid is in the wrong county."""
+    """A centre more than ``max_km`` from every area centroid is in the wrong county (every one is named)."""
     from scipy.spatial import cKDTree
 
     dist, _ = cKDTree(np.c_[areas["x"], areas["y"]]).query(np.c_[centres["x"], centres["y"]])
     far = dist / 1000 > max_km
-    if far.any():
-        i = int(np.flatnonzero(far)[0])
-        col = "postcode" if "postcode" in centres and centres["postcode"].iloc[i] else "lat"
-        col = dict(centres.attrs.get("source_headers", ())).get(col, col)
-        raise DataError(file_name, f"centre {centres['name'].iloc[i]!r} is {dist[i] / 1000:.0f} km from "
-                        "the nearest area: is it in this county?", int(_source_rows(centres)[i]), col)
+    if not far.any():
+        return
+    headers = dict(centres.attrs.get("source_headers", ()))
+    has_postcode = "postcode" in centres
+
+    def column(i: int) -> str:
+        col = "postcode" if has_postcode and centres["postcode"].iloc[i] else "lat"
+        return headers.get(col, col)
+
+    problems = Problems(file_name)
+    problems.add_rows(far, _source_rows(centres), column,
+                      lambda i: f"centre {centres['name'].iloc[i]!r} is {dist[i] / 1000:.0f} km from the nearest "
+                      "area: is it in this county?")
+    problems.raise_if_any()
 
 
 @lru_cache(maxsize=1)

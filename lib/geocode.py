@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from lib import geo
-from lib.errors import DataError
+from lib.errors import DataError, Problems
 from lib.tables import plain_text
 
 DATA_DIR = Path(__file__).resolve().parent.parent / "data"
@@ -160,7 +160,8 @@ def _suggest(norm: str, table: PostcodeTable) -> str | None:
 
 
 def geocode_postcodes(postcodes: Sequence[object], *, file_name: str = "postcodes", column: str = "postcode",
-                      rows: Sequence[int] | None = None, strict: bool = True) -> pd.DataFrame:
+                      rows: Sequence[int] | None = None, strict: bool = True,
+                      problems: Problems | None = None) -> pd.DataFrame:
     """Locate postcodes (vectorised ``np.searchsorted`` on the sorted gazetteer).
 
     Returns one row per input with columns ``input, postcode`` (formatted "NR1 1AA"),
@@ -169,11 +170,13 @@ def geocode_postcodes(postcodes: Sequence[object], *, file_name: str = "postcode
     "terminated postcode: LSOA centroid" for a terminated one (placed at its
     LSOA's population-weighted centroid).
 
-    ``strict`` (the default) raises :class:`DataError` at the first postcode that
-    is blank, malformed or unknown, naming ``file_name``, its row (``rows[i]``,
-    else the spreadsheet row ``i + 2``) and ``column``. With ``strict=False``
-    such rows come back with ``found=False``, NaN coordinates and ``quality``
-    "blank", "not a postcode", "not found" or "no grid reference" (for a preview).
+    ``strict`` (the default) raises one :class:`DataError` listing every postcode
+    that is blank, malformed or unknown (up to ``MAX_PROBLEMS``, with a count of the
+    rest), each naming ``file_name``, its row (``rows[i]``, else the spreadsheet row
+    ``i + 2``) and ``column``; with ``problems`` (a :class:`~lib.errors.Problems`)
+    they are added to it instead of raised. With ``strict=False`` such rows come
+    back with ``found=False``, NaN coordinates and ``quality`` "blank", "not a
+    postcode", "not found" or "no grid reference" (for a preview).
     """
     inputs = list(postcodes)
     n = len(inputs)
@@ -220,10 +223,13 @@ def geocode_postcodes(postcodes: Sequence[object], *, file_name: str = "postcode
         "easting": easting, "northing": northing, "lat": lat, "lon": lon,
         "lsoa11cd": lsoa, "quality": quality, "terminated": terminated, "found": located,
     })
-    if strict and not located.all():
-        i = int(np.flatnonzero(~located)[0])
-        raise DataError(file_name, _problem(str(out["input"].iloc[i]), norm.iloc[i], quality[i], table),
-                        int(row_no[i]), column)
+    if (strict or problems is not None) and not located.all():
+        found_problems = Problems(file_name) if problems is None else problems
+        texts = out["input"]
+        found_problems.add_rows(~located, row_no, column,
+                                lambda i: _problem(str(texts.iloc[i]), norm.iloc[i], quality[i], table), file_name)
+        if problems is None:
+            found_problems.raise_if_any()
     return out
 
 

@@ -26,8 +26,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from lib.errors import DataError
+from lib.errors import DataError, Problems
 from lib.tables import (
+    MAX_AREA_ROWS,
     column_key,
     duplicate_check,
     numeric_column,
@@ -146,11 +147,14 @@ def _find_header(grid: pd.DataFrame) -> tuple[int, str] | None:
     return None
 
 
-def read_published(source: object, file_name: str | None = None, sheet: str | int | None = None) -> PublishedTable:
+def read_published(source: object, file_name: str | None = None, sheet: str | int | None = None, *,
+                   max_rows: int | None = MAX_AREA_ROWS) -> PublishedTable:
     """Recognise and read one published file (CSV or XLSX; path, bytes or upload).
 
     Without ``sheet``, a workbook's sheets are searched ("Persons" sheets first,
-    contents and notes sheets last) for a recognised header.
+    contents and notes sheets last) for a recognised header. A table with more
+    than ``max_rows`` rows of data below its header is refused while it is read.
+    Every problem of its rows is reported (one :class:`DataError`).
     """
     raw, file_name = read_source(source, file_name)
     names = sheet_names(raw, file_name)
@@ -165,7 +169,7 @@ def read_published(source: object, file_name: str | None = None, sheet: str | in
         found = _find_header(head)
         if found is None:
             continue
-        grid = read_grid(raw, file_name, candidate)
+        grid = read_grid(raw, file_name, candidate, max_data_rows=max_rows, header_at=found[0])
         sheet_name = (names[candidate] if isinstance(candidate, int) else candidate) if names else None
         return _parse(grid, found[0], found[1], file_name, sheet_name)
     where = f"the sheets {', '.join(map(repr, names))}" if names and sheet is None else "the first 30 rows"
@@ -183,57 +187,62 @@ def _parse(grid: pd.DataFrame, header_at: int, kind: str, file_name: str, sheet:
     spec = IMD_COLUMNS if kind == IMD else POP_COLUMNS
     found = _match(headers, spec)
     cols = {name: headers[i] for name, i in found.items()}
+    problems = Problems(file_name)
     out = pd.DataFrame({"area_id": text_column(table, cols["area_id"])})
-    duplicate_check(out["area_id"], file_name, cols["area_id"], rows)
+    duplicate_check(out["area_id"], file_name, cols["area_id"], rows, problems=problems)
     for name in ("name", "district", "lad_code"):
         if name in cols:
             out[name] = text_column(table, cols[name])
     if kind == IMD:
         for name in ("imd_score", "imd_rank", "imd_decile", "idaci_score", "idaci_decile"):
             if name in cols:
-                out[name] = numeric_column(table, cols[name], file_name, required=name == "imd_decile", rows=rows)
+                out[name] = numeric_column(table, cols[name], file_name, required=name == "imd_decile", rows=rows,
+                                           problems=problems)
         for name in ("imd_decile", "idaci_decile"):
             if name in out:
                 values = out[name].to_numpy(float)
                 bad = np.isfinite(values) & ((values < 1) | (values > 10) | (values != np.round(values)))
-                if bad.any():
-                    i = int(np.flatnonzero(bad)[0])
-                    raise DataError(file_name, f"a decile must be a whole number from 1 to 10, not {values[i]:g}",
-                                    int(rows[i]), cols[name])
+                problems.add_rows(bad, rows, cols[name],
+                                  lambda i, v=values: f"a decile must be a whole number from 1 to 10, not {v[i]:g}")
     else:
         ages = _age_columns(headers)
         if len(ages) == len(AGES):
             parts = []
             for age in AGES:
                 col = headers[ages[age]]
-                counts = numeric_column(table, col, file_name, rows=rows)
-                _non_negative(counts, file_name, col, rows)
+                counts = numeric_column(table, col, file_name, rows=rows, problems=problems)
+                _non_negative(counts, file_name, col, rows, problems)
                 parts.append(counts)
             out["children"] = np.sum(parts, axis=0)
             cols["children"] = f"{headers[ages['0']]}..{headers[ages['4']]}"
         else:
             col = cols["band_0_4"]
-            counts = numeric_column(table, col, file_name, rows=rows)
-            _non_negative(counts, file_name, col, rows)
+            counts = numeric_column(table, col, file_name, rows=rows, problems=problems)
+            _non_negative(counts, file_name, col, rows, problems)
             out["children"] = counts
             cols["children"] = col
         if "all_ages" in cols:
-            total = numeric_column(table, cols["all_ages"], file_name, required=False, rows=rows)
-            _non_negative(np.nan_to_num(total), file_name, cols["all_ages"], rows)
+            total = numeric_column(table, cols["all_ages"], file_name, required=False, rows=rows, problems=problems)
+            _non_negative(total, file_name, cols["all_ages"], rows, problems)
             out["all_ages"] = total
+    problems.raise_if_any()
     return PublishedTable(kind=kind, file_name=file_name, sheet=sheet, header_row=int(grid.index[header_at]),
                           frame=out, rows=rows, columns=cols)
 
 
-def _non_negative(values: np.ndarray, file_name: str, column: str, rows: np.ndarray) -> None:
-    bad = values < 0
-    if bad.any():
-        i = int(np.flatnonzero(bad)[0])
-        raise DataError(file_name, f"a negative count ({values[i]:g})", int(rows[i]), column)
+def _non_negative(values: np.ndarray, file_name: str, column: str, rows: np.ndarray,
+                  problems: Problems | None = None) -> None:
+    found = Problems(file_name) if problems is None else problems
+    with np.errstate(invalid="ignore"):
+        bad = values < 0
+    found.add_rows(bad, rows, column, lambda i: f"a negative count ({values[i]:g})")
+    if problems is None:
+        found.raise_if_any()
 
 
 def published_areas(files: Iterable[object], county: str | None = None,
-                    districts: Sequence[str] | None = None) -> PublishedAreas:
+                    districts: Sequence[str] | None = None, *, max_rows: int | None = MAX_AREA_ROWS
+                    ) -> PublishedAreas:
     """A canonical areas table from published files: an IoD2019 file, an ONS LSOA
     population file, or both (each a :class:`PublishedTable`, a path, or a
     ``(source, file_name)`` pair).
@@ -242,17 +251,24 @@ def published_areas(files: Iterable[object], county: str | None = None,
     LSOAs), narrowed to ``county`` (a county / unitary authority of the bundled
     data) and/or ``districts`` (names or codes). Centroids, and whatever was not
     uploaded, come from the bundled England file (ONS / MHCLG, LSOA 2011).
+
+    Files given as paths or ``(source, file_name)`` pairs are read with
+    :func:`read_published` (``max_rows`` rows of data at most). Every problem of
+    every file is reported: one :class:`DataError` listing them all.
     """
     from lib.data import england_areas, validate_areas
 
     tables: list[PublishedTable] = []
+    unread = Problems("areas")
     for item in files:
-        if isinstance(item, PublishedTable):
-            tables.append(item)
-        elif isinstance(item, tuple) and len(item) == 2:
-            tables.append(read_published(item[0], item[1]))
-        else:
-            tables.append(read_published(item))
+        with unread.collect():
+            if isinstance(item, PublishedTable):
+                tables.append(item)
+            elif isinstance(item, tuple) and len(item) == 2:
+                tables.append(read_published(item[0], item[1], max_rows=max_rows))
+            else:
+                tables.append(read_published(item, max_rows=max_rows))
+    unread.raise_if_any()
     if not tables:
         raise DataError("areas", "no file given: upload the IoD2019 file and/or the LSOA population estimates")
     by_kind: dict[str, PublishedTable] = {}
@@ -275,10 +291,12 @@ def published_areas(files: Iterable[object], county: str | None = None,
     else:
         unknown = ~frame["area_id"].isin(bundled.index).to_numpy()
         if unknown.any():
-            i = int(np.flatnonzero(unknown)[0])
-            raise DataError(imd.file_name, f"{frame['area_id'].iloc[i]!r} is not an English LSOA (2011) code: IMD "
-                            "2019 and the bundled centroids use the 32,844 LSOAs of 2011", int(rows[i]),
-                            imd.where("area_id"))
+            problems = Problems(imd.file_name)
+            ids = frame["area_id"]
+            problems.add_rows(unknown, rows, imd.where("area_id"),
+                              lambda i: f"{ids.iloc[i]!r} is not an English LSOA (2011) code: IMD 2019 and the "
+                              "bundled centroids use the 32,844 LSOAs of 2011")
+            problems.raise_if_any()
     keep = np.ones(len(frame), bool)
     if county is not None:
         counties = {c.lower(): c for c in bundled["county"].unique()}
@@ -310,10 +328,11 @@ def published_areas(files: Iterable[object], county: str | None = None,
         counts = pop.frame.set_index("area_id")["children"]
         missing = ~ids.isin(counts.index).to_numpy()
         if missing.any():
-            i = int(np.flatnonzero(missing)[0])
-            raise DataError(base.file_name, f"no population estimate for LSOA {ids.iloc[i]!r} in {pop.file_name} "
-                            "(is it an LSOA 2021 file? IMD 2019 uses 2011 LSOAs)", int(rows[i]),
-                            base.where("area_id"))
+            problems = Problems(base.file_name)
+            problems.add_rows(missing, rows, base.where("area_id"),
+                              lambda i: f"no population estimate for LSOA {ids.iloc[i]!r} in {pop.file_name} "
+                              "(is it an LSOA 2021 file? IMD 2019 uses 2011 LSOAs)")
+            problems.raise_if_any()
         out["children"] = counts.reindex(ids).to_numpy()
         notes.append(f"Children aged 0-4: {pop.label}.")
     else:

@@ -19,19 +19,31 @@ import datetime as dt
 import io
 import re
 import stat
+import time
 import warnings
 import zipfile
 import zlib
 from collections.abc import Mapping, Sequence
 from pathlib import Path, PurePosixPath
+from xml.parsers import expat
 
 import numpy as np
 import pandas as pd
 
-from lib.errors import DataError
+from lib.errors import DataError, Problems
 
 MAX_UPLOAD_BYTES = 50 * 1024 * 1024
 MAX_CELLS = 10_000_000
+HEADER_SCAN = 30  # the header row is looked for among the first rows
+
+# Rows of data an upload may have (blank rows and the rows above the header do not count),
+# checked while the file is read so that a huge file is refused before it is parsed.
+MAX_CENTRE_ROWS = 5_000  # centres and groupings: a council has tens to hundreds of centres
+MAX_AREA_ROWS = 40_000  # areas, reach-area assignments, published files: England has 32,844 LSOAs
+ROW_CAP_REASONS = {
+    MAX_CENTRE_ROWS: "a council has tens to hundreds of centres",
+    MAX_AREA_ROWS: "England has 32,844 LSOAs",
+}
 ENCODINGS = ("utf-8-sig", "cp1252", "latin-1")
 
 # Zip archives (xlsx workbooks, zipped shapefiles): limits against decompression bombs.
@@ -185,29 +197,106 @@ def read_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo, file_name: str, limi
     return out.getvalue() if sink is None else b""
 
 
+XML_HEAD_BYTES = 64 * 1024
+XML_SUFFIXES = (".xml", ".rels", ".vml")
+
+
+class _PrologEnd(Exception):
+    """The first start element: the prolog is over and had no DTD."""
+
+
+class _Forbidden(Exception):
+    pass
+
+
+def _looks_like_xml(head: bytes) -> bool:
+    """Could an XML parser read these bytes as a document (whatever its encoding)?"""
+    for bom in (codecs.BOM_UTF8, codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE):
+        if head.startswith(bom):
+            return True
+    return head.lstrip(b" \t\r\n\x00")[:1] == b"<"
+
+
+def xml_prolog_problem(head: bytes, complete: bool) -> str | None:
+    """Why the prolog of an XML document (its first bytes, ``complete`` when that is all of
+    it) is refused, or None: a DTD or an entity declaration (entity expansion attacks;
+    real xlsx parts never have one), bytes that are not well-formed XML in the encoding
+    they declare, or no element within the first ``XML_HEAD_BYTES``.
+
+    A real XML parser (expat) reads the prolog, so the encoding does not matter
+    (UTF-8, UTF-16 with or without BOM, any declared one); it stops at the first
+    start element, so this is cheap however large the part.
+    """
+    parser = expat.ParserCreate()
+
+    def forbidden(*_args: object) -> None:
+        raise _Forbidden
+
+    def start(*_args: object) -> None:
+        raise _PrologEnd
+
+    parser.StartDoctypeDeclHandler = forbidden
+    parser.EntityDeclHandler = forbidden
+    parser.UnparsedEntityDeclHandler = forbidden
+    parser.NotationDeclHandler = forbidden
+    parser.ExternalEntityRefHandler = forbidden
+    parser.StartElementHandler = start
+    parser.SetParamEntityParsing(expat.XML_PARAM_ENTITY_PARSING_NEVER)
+    try:
+        parser.Parse(head, complete)
+    except _PrologEnd:
+        return None
+    except _Forbidden:
+        return "declares a DTD"
+    except expat.ExpatError as exc:
+        return f"is not well-formed XML ({expat.ErrorString(exc.code)}, line {exc.lineno})"
+    except (LookupError, UnicodeError, ValueError, TypeError) as exc:  # an encoding expat cannot use
+        return f"is not readable XML ({_first_line(exc)})"
+    return "has no XML element in its first 64 KB"
+
+
 def _check_xml_prologs(zf: zipfile.ZipFile, file_name: str) -> None:
-    """Refuse XML parts with a DTD (entity expansion attacks); real xlsx files never have one."""
+    """Refuse XML parts with a DTD or entity declarations, whatever their encoding.
+
+    Every member named like an XML part, and every other member whose first bytes
+    could be XML (openpyxl follows the relationships, not the names), has its
+    prolog read by :func:`xml_prolog_problem`. A malformed or undecodable prolog is
+    refused too. openpyxl then parses with defusedxml (entities forbidden) as well.
+    """
     for info in zf.infolist():
-        if not info.filename.lower().endswith((".xml", ".rels", ".vml")):
+        if info.is_dir():
             continue
-        head = read_member(zf, info, file_name, limit=64 * 1024) if info.file_size <= 64 * 1024 else \
-            _head(zf, info, file_name)
-        upper = head.upper()
-        root = re.search(rb"<[A-Za-z_]", head)
-        cut = root.start() if root else len(head)
-        if b"<!DOCTYPE" in upper[:cut] or b"<!ENTITY" in upper[:cut]:
-            raise DataError(file_name, f"workbook part {info.filename!r} declares a DTD: refused")
+        head = _head(zf, info, file_name, XML_HEAD_BYTES + 1)
+        if not head:
+            continue
+        if not info.filename.lower().endswith(XML_SUFFIXES) and not _looks_like_xml(head):
+            continue
+        why = xml_prolog_problem(head[:XML_HEAD_BYTES], complete=len(head) <= XML_HEAD_BYTES)
+        if why:
+            raise DataError(file_name, f"workbook part {info.filename!r} {why}: refused")
 
 
-def _head(zf: zipfile.ZipFile, info: zipfile.ZipInfo, file_name: str) -> bytes:
+def _head(zf: zipfile.ZipFile, info: zipfile.ZipInfo, file_name: str, size: int = XML_HEAD_BYTES) -> bytes:
     try:
         with zf.open(info) as fh:
-            return fh.read(64 * 1024)
+            return fh.read(size)
     except Exception as exc:  # damaged member: openpyxl would fail too
         raise DataError(file_name, f"zip entry {info.filename!r} is damaged ({type(exc).__name__})") from None
 
 
 # --- text (CSV) -----------------------------------------------------------------------------
+
+DECODE_CHUNK = 1 << 20  # CSV bytes are decoded and cut into lines this much at a time
+YIELD_EVERY = 500  # rows read between two offers of the interpreter to other threads
+
+
+def _let_others_run() -> None:
+    """Offer the interpreter lock to other threads (other sessions' reruns in the same Streamlit
+    process). A long pure-Python loop otherwise keeps it for a whole switch interval (5 ms) each
+    time another thread gives it up, so a page that releases it often (numpy) waits ~5 ms per
+    release: ``time.sleep(0)`` every few hundred rows costs microseconds and avoids that convoy."""
+    time.sleep(0)
+
 
 def decode_text(raw: bytes, file_name: str) -> str:
     """Decode CSV bytes: UTF-16 (with BOM), UTF-8 (with or without BOM), Windows-1252, Latin-1."""
@@ -231,7 +320,7 @@ def decode_text(raw: bytes, file_name: str) -> str:
 
 def _delimiter(text: str) -> str:
     """Comma unless the first non-blank line clearly uses tabs or semicolons."""
-    for line in text.splitlines()[:30]:
+    for line in text[:256 * 1024].splitlines()[:30]:
         if line.strip().strip(",;\t"):
             outside = re.sub(r'"[^"]*"', "", line)
             counts = {d: outside.count(d) for d in (",", "\t", ";")}
@@ -240,17 +329,132 @@ def _delimiter(text: str) -> str:
     return ","
 
 
-def _read_csv_grid(raw: bytes, file_name: str, max_rows: int | None = None) -> tuple[list[list[str]], list[int]]:
-    text = decode_text(raw, file_name)
-    first = text.split("\n", 1)[0].strip()
+def row_cap_message(cap: int, reason: str | None = None, where: str = "") -> str:
+    """"has more than 5,000 rows of data (a council has tens to hundreds of centres): refused"."""
+    reason = ROW_CAP_REASONS.get(cap) if reason is None else reason
+    return f"{where}has more than {cap:,} rows of data{f' ({reason})' if reason else ''}: refused"
+
+
+def _record_filled(record: Sequence[str]) -> bool:
+    """Has the record a non-blank cell? (as ``any(c.strip() for c in record)``, in C)"""
+    return bool("".join(record).strip())
+
+
+def _header_position(cells: Sequence[Sequence[object]]) -> int:
+    """:func:`guess_header` on a list of records (the first ``HEADER_SCAN`` of them)."""
+    filled = np.array([sum(bool(str(c).strip()) for c in r) for r in cells[:HEADER_SCAN]], dtype=np.int64)
+    if not len(filled) or not filled.any():
+        return 0
+    need = max(1, min(2, int(filled.max())), int(np.ceil(filled.max() / 2)))
+    return int(np.flatnonzero(filled >= need)[0])
+
+
+class _RowCap:
+    """Counts the rows of data (non-blank, below the header) while a grid is read and refuses
+    the file as soon as there are more than ``cap``. ``header_at`` (a position in the grid) is
+    guessed from the first ``HEADER_SCAN`` rows when not given, as :func:`guess_header` does."""
+
+    def __init__(self, cap: int, file_name: str, header_at: int | None, reason: str | None, where: str = ""):
+        self.cap, self.file_name, self.header_at, self.reason, self.where = cap, file_name, header_at, reason, where
+        self.guessed = header_at is None
+        self.data = 0
+
+    def _refuse(self) -> None:
+        raise DataError(self.file_name, row_cap_message(self.cap, self.reason, self.where))
+
+    def reset(self) -> None:
+        """Start again (the file is read again in another encoding)."""
+        self.data = 0
+        if self.guessed:
+            self.header_at = None
+
+    def feed(self, cells: list[list[str]]) -> None:
+        """Call after each record is appended to ``cells``."""
+        n = len(cells)
+        if self.header_at is None:
+            if n < HEADER_SCAN:
+                return
+            self.header_at = _header_position(cells)
+            self.data = sum(_record_filled(r) for r in cells[self.header_at + 1:])
+        elif n > self.header_at + 1 and _record_filled(cells[-1]):
+            self.data += 1
+        if self.data > self.cap:
+            self._refuse()
+
+    def finish(self, cells: list[list[str]]) -> None:
+        if self.header_at is None:
+            self.header_at = _header_position(cells)
+            self.data = sum(_record_filled(r) for r in cells[self.header_at + 1:])
+        if self.data > self.cap:
+            self._refuse()
+
+
+_LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+")
+
+
+def _csv_encodings(raw: bytes) -> tuple[str, ...]:
+    """The encodings to try, in order (as :func:`decode_text`)."""
+    return ("utf-16",) if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) else ENCODINGS
+
+
+def _text_lines(raw: bytes, encoding: str, file_name: str):
+    """The lines of ``raw`` decoded with ``encoding``, cut as ``io.StringIO(text, newline="")``
+    would ("\r\n", "\r" or "\n" ends a line), decoded ``DECODE_CHUNK`` bytes at a time: the
+    whole text is never built, so a file refused after a few thousand rows costs those rows,
+    and no single step holds the interpreter long. Raises ``UnicodeDecodeError`` where the
+    bytes are not ``encoding`` and :class:`DataError` at a NUL character."""
+    decoder = codecs.getincrementaldecoder(encoding)()
+    view = memoryview(raw)
+    rest = ""
+    pos = 0
+    while True:
+        final = pos + DECODE_CHUNK >= len(raw)
+        chunk = decoder.decode(view[pos:pos + DECODE_CHUNK], final=final)
+        pos += DECODE_CHUNK
+        if "\x00" in chunk:
+            raise DataError(file_name, "contains NUL bytes: this is not a CSV (text) file")
+        text = rest + chunk if rest else chunk
+        if final:
+            yield from (m.group() for m in _LINE.finditer(text))
+            return
+        end = len(text) - 1 if text.endswith("\r") else len(text)  # "\r" may be half of "\r\n"
+        cut = max(text.rfind("\n", 0, end), text.rfind("\r", 0, end)) + 1
+        yield from (m.group() for m in _LINE.finditer(text, 0, cut))
+        rest = text[cut:]
+        _let_others_run()
+
+
+def _read_csv_grid(raw: bytes, file_name: str, max_rows: int | None = None,
+                   cap: _RowCap | None = None) -> tuple[list[list[str]], list[int]]:
+    """Records and the line each starts on; UTF-16 (BOM), UTF-8, Windows-1252 or Latin-1, the
+    first that decodes (the file is read again with the next one when a later byte does not)."""
+    encodings = _csv_encodings(raw)
+    for n, encoding in enumerate(encodings):
+        try:
+            return _read_csv_records(raw, file_name, encoding, max_rows, cap)
+        except UnicodeDecodeError:
+            if encoding == "utf-16":
+                raise DataError(file_name, "is marked as UTF-16 text but cannot be decoded") from None
+            if n == len(encodings) - 1:
+                raise
+            if cap is not None:
+                cap.reset()
+    raise AssertionError("unreachable")  # latin-1 decodes anything
+
+
+def _read_csv_records(raw: bytes, file_name: str, encoding: str, max_rows: int | None,
+                      cap: _RowCap | None) -> tuple[list[list[str]], list[int]]:
+    head = codecs.getincrementaldecoder(encoding)().decode(raw[:256 * 1024], final=len(raw) <= 256 * 1024)
+    source = _text_lines(raw, encoding, file_name)
+    first = head[:4096].split("\n", 1)[0].strip()
     line_offset = 0
     if re.fullmatch(r"sep=.", first, flags=re.IGNORECASE):  # Excel's "sep=;" hint line
         delimiter = first[-1]
-        text = text.split("\n", 1)[1] if "\n" in text else ""
+        next(source, None)
         line_offset = 1
     else:
-        delimiter = _delimiter(text)
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+        delimiter = _delimiter(head)
+    reader = csv.reader(source, delimiter=delimiter)
     cells: list[list[str]] = []
     lines: list[int] = []
     count = 0
@@ -265,9 +469,15 @@ def _read_csv_grid(raw: bytes, file_name: str, max_rows: int | None = None) -> t
             count += len(record)
             if count > MAX_CELLS:
                 raise DataError(file_name, f"has more than {MAX_CELLS:,} cells: too large")
+            if cap is not None:
+                cap.feed(cells)
+            if len(cells) % YIELD_EVERY == 0:
+                _let_others_run()
     except csv.Error as exc:
         raise DataError(file_name, f"not a readable CSV file ({_first_line(exc)})",
                         reader.line_num + line_offset) from None
+    if cap is not None:
+        cap.finish(cells)
     return cells, lines
 
 
@@ -329,12 +539,14 @@ def _choose_sheet(wb, sheet: str | int | None, file_name: str):
 
 
 def _read_xlsx_grid(raw: bytes, file_name: str, sheet: str | int | None,
-                    max_rows: int | None = None) -> tuple[list[list[str]], list[int]]:
+                    max_rows: int | None = None, cap: _RowCap | None = None) -> tuple[list[list[str]], list[int]]:
     wb = _open_workbook(raw, file_name)
     try:
         ws = _choose_sheet(wb, sheet, file_name)
         if hasattr(ws, "reset_dimensions"):
             ws.reset_dimensions()  # some writers store a wrong sheet size: read what is there
+        if cap is not None:
+            cap.where = f"sheet {ws.title!r} "
         cells: list[list[str]] = []
         lines: list[int] = []
         count = 0
@@ -350,6 +562,12 @@ def _read_xlsx_grid(raw: bytes, file_name: str, sheet: str | int | None,
                 count += len(row)
                 if count > MAX_CELLS:
                     raise DataError(file_name, f"sheet {ws.title!r} has more than {MAX_CELLS:,} cells: too large")
+                if cap is not None:
+                    cap.feed(cells)
+                if number % YIELD_EVERY == 0:
+                    _let_others_run()
+            if cap is not None:
+                cap.finish(cells)
         except DataError:
             raise
         except Exception as exc:
@@ -387,23 +605,33 @@ def _refuse_non_table(fmt: str, raw: bytes, file_name: str) -> None:
 # --- grids and tables -----------------------------------------------------------------------
 
 def read_grid(source: object, file_name: str | None = None, sheet: str | int | None = 0,
-              max_rows: int | None = None) -> pd.DataFrame:
+              max_rows: int | None = None, *, max_data_rows: int | None = None, header_at: int | None = None,
+              reason: str | None = None) -> pd.DataFrame:
     """Every cell of a CSV file or one worksheet as text, no header: ``grid.index`` is the
     spreadsheet row number (CSV: the line where the record starts), columns are 0..n-1.
     ``max_rows`` stops after that many rows (to look for a header cheaply).
+
+    ``max_data_rows`` refuses (:class:`DataError`) a file with more rows of data than that:
+    non-blank rows below the header, which is the row at position ``header_at`` (when None,
+    the row :func:`guess_header` finds). They are counted while the file is read, so a huge
+    file is refused after ``max_data_rows`` rows, not after parsing it all. ``reason`` is
+    said in the message (by default the reason for :data:`MAX_CENTRE_ROWS` or
+    :data:`MAX_AREA_ROWS`).
     """
     raw, file_name = read_source(source, file_name)
-    if not raw.strip():
+    if not raw or raw.isspace():
         raise DataError(file_name, "file is empty")
     fmt = sniff_format(raw, file_name)
     if fmt == "gzip":
         raw = _gunzip(raw, file_name)
         fmt = sniff_format(raw, file_name[:-3] if file_name.lower().endswith(".gz") else file_name)
     _refuse_non_table(fmt, raw, file_name)
+    cap = None if max_data_rows is None or max_rows is not None else \
+        _RowCap(int(max_data_rows), file_name, header_at, reason)
     if fmt == "xlsx":
-        cells, lines = _read_xlsx_grid(raw, file_name, sheet, max_rows)
+        cells, lines = _read_xlsx_grid(raw, file_name, sheet, max_rows, cap)
     else:
-        cells, lines = _read_csv_grid(raw, file_name, max_rows)
+        cells, lines = _read_csv_grid(raw, file_name, max_rows, cap)
     width = max((len(r) for r in cells), default=0)
     if width == 0:
         raise DataError(file_name, "file has no data")
@@ -427,7 +655,7 @@ def _gunzip(raw: bytes, file_name: str) -> bytes:
 
 def _row_filled(values: np.ndarray) -> np.ndarray:
     """True for each row (of an object array of cells) with at least one non-blank cell."""
-    return np.fromiter((any(str(c).strip() for c in row) for row in values), bool, count=len(values))
+    return np.fromiter((bool("".join(map(str, row)).strip()) for row in values), bool, count=len(values))
 
 
 def _filled(grid: pd.DataFrame) -> np.ndarray:
@@ -451,7 +679,7 @@ def guess_header(grid: pd.DataFrame, scan: int = 30) -> int:
     if not filled.any():
         return 0
     need = max(1, min(2, int(filled.max())), int(np.ceil(filled.max() / 2)))
-    return int(np.flatnonzero(filled >= need)[0])
+    return int(np.flatnonzero(filled >= need)[0])  # _header_position does the same on records
 
 
 def table_from_grid(grid: pd.DataFrame, header_at: int, file_name: str) -> pd.DataFrame:
@@ -471,9 +699,9 @@ def table_from_grid(grid: pd.DataFrame, header_at: int, file_name: str) -> pd.Da
     if values.shape[1] > width:
         extra = _row_filled(values[:, width:])
         if extra.any():
-            i = int(np.flatnonzero(extra)[0])
-            raise DataError(file_name, f"this row has more values than the header has columns ({width})",
-                            int(index[i]))
+            problems = Problems(file_name)
+            problems.add_rows(extra, index, None, f"this row has more values than the header has columns ({width})")
+            problems.raise_if_any()
     return pd.DataFrame(values[:, :width], columns=_unique_names(header),
                         index=pd.Index(index - 2, dtype=np.int64), dtype=object)
 
@@ -502,7 +730,8 @@ def column_letter(pos: int) -> str:
     return letters
 
 
-def read_table(source: object, file_name: str | None = None, sheet: str | int | None = 0) -> pd.DataFrame:
+def read_table(source: object, file_name: str | None = None, sheet: str | int | None = 0, *,
+               max_rows: int | None = MAX_AREA_ROWS, reason: str | None = None) -> pd.DataFrame:
     """Read a CSV or XLSX file (path, bytes or upload) into a DataFrame of strings.
 
     CSV is tried as UTF-16 (with BOM), UTF-8 (with or without BOM), Windows-1252
@@ -510,9 +739,13 @@ def read_table(source: object, file_name: str | None = None, sheet: str | int | 
     separated. The header is the first row that is not a title (see
     :func:`guess_header`); blank rows are skipped. Files over
     ``MAX_UPLOAD_BYTES`` are refused before parsing.
+
+    A file with more than ``max_rows`` rows of data is refused while it is read
+    (``None``: no cap). The default, :data:`MAX_AREA_ROWS`, is the ceiling for any
+    table; pass :data:`MAX_CENTRE_ROWS` for centres and groupings.
     """
     raw, file_name = read_source(source, file_name)
-    grid = read_grid(raw, file_name, sheet)
+    grid = read_grid(raw, file_name, sheet, max_data_rows=max_rows, reason=reason)
     return table_from_grid(grid, guess_header(grid), file_name)
 
 
@@ -597,42 +830,66 @@ def text_column(frame: pd.DataFrame, column: str) -> pd.Series:
 BLANKS = ("", "nan", "na", "n/a", "none", "null", "-", "—")
 
 
-def numeric_column(frame: pd.DataFrame, column: str, file_name: str, *, required: bool = True,
-                   rows: Sequence[int] | np.ndarray | None = None, money: bool = False) -> np.ndarray:
-    """Parse a column as floats; a non-blank cell that is not a finite number is an error.
-
-    Thousands separators ("1,234") are accepted; with ``money``, so are "£", "$", "€"
-    and a trailing "k"-free amount such as "£12,500.00".
-    """
-    row_no = _rows(frame, rows)
+def parse_numbers(frame: pd.DataFrame, column: str, *, money: bool = False
+                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(values, blank, bad)`` of a column: floats (NaN where blank or bad), the blank cells
+    (see ``BLANKS``) and the non-blank cells that are not a finite number."""
     text = text_column(frame, column).str.replace(",", "", regex=False).str.replace(" ", "", regex=False)
     if money:
         text = text.str.replace(r"^[£$€]|^GBP", "", regex=True)
     blank = text.str.lower().isin(BLANKS).to_numpy()
     values = np.array(pd.to_numeric(text.where(~blank, "nan"), errors="coerce"), dtype=float)
     bad = ~np.isfinite(values) & ~blank
-    if bad.any():
-        i = int(np.flatnonzero(bad)[0])
-        raise DataError(file_name, f"{frame[column].iloc[i]!r} is not a number", int(row_no[i]), column)
-    values[blank] = np.nan
-    if required and blank.any():
-        i = int(np.flatnonzero(blank)[0])
-        raise DataError(file_name, "value is missing", int(row_no[i]), column)
+    values[blank | bad] = np.nan
+    return values, blank, bad
+
+
+def numeric_column(frame: pd.DataFrame, column: str, file_name: str, *, required: bool = True,
+                   rows: Sequence[int] | np.ndarray | None = None, money: bool = False,
+                   problems: Problems | None = None) -> np.ndarray:
+    """Parse a column as floats; a non-blank cell that is not a finite number is an error,
+    and so is a blank one when ``required``. Every such cell is reported (NaN in the result):
+    added to ``problems`` when given, else raised as one :class:`DataError`.
+
+    Thousands separators ("1,234") are accepted; with ``money``, so are "£", "$", "€"
+    and a trailing "k"-free amount such as "£12,500.00".
+    """
+    row_no = _rows(frame, rows)
+    own = problems is None
+    found = Problems(file_name) if own else problems
+    values, blank, bad = parse_numbers(frame, column, money=money)
+    cells = frame[column]
+    found.add_rows(bad, row_no, column, lambda i: f"{cells.iloc[i]!r} is not a number")
+    if required:
+        found.add_rows(blank, row_no, column, "value is missing")
+    if own:
+        found.raise_if_any()
     return values
 
 
+def blank_cells(frame: pd.DataFrame, column: str) -> np.ndarray:
+    """True where a cell is blank as :func:`numeric_column` sees it ("", "n/a", "-"...)."""
+    text = text_column(frame, column).str.replace(",", "", regex=False).str.replace(" ", "", regex=False)
+    return text.str.lower().isin(BLANKS).to_numpy()
+
+
 def duplicate_check(ids: pd.Series, file_name: str, column: str,
-                    rows: Sequence[int] | np.ndarray | None = None) -> None:
-    """Raise at the first repeated id (blank ids are an error too)."""
+                    rows: Sequence[int] | np.ndarray | None = None, problems: Problems | None = None) -> None:
+    """Every blank id and every repeat of an id (naming the row of its first use): added to
+    ``problems`` when given, else raised as one :class:`DataError`."""
     row_no = np.asarray(rows, np.int64) if rows is not None else np.arange(len(ids), dtype=np.int64) + 2
+    own = problems is None
+    found = Problems(file_name) if own else problems
     stripped = _as_text(ids)
     blank = stripped.str.lower().isin(["", "nan", "none", "<na>"]).to_numpy()
-    if blank.any():
-        i = int(np.flatnonzero(blank)[0])
-        raise DataError(file_name, "id is blank", int(row_no[i]), column)
-    dup = stripped.duplicated().to_numpy()
+    found.add_rows(blank, row_no, column, "id is blank")
+    dup = stripped.duplicated().to_numpy() & ~blank
     if dup.any():
-        i = int(np.flatnonzero(dup)[0])
-        first = int(np.flatnonzero(stripped.eq(stripped.iloc[i]).to_numpy())[0])
-        raise DataError(file_name, f"duplicate id {stripped.iloc[i]!r} (first at row {int(row_no[first])})",
-                        int(row_no[i]), column)
+        values = stripped.to_numpy(dtype=object)
+        first_pos: dict[object, int] = {}
+        for pos in np.flatnonzero(~dup & ~blank).tolist():
+            first_pos.setdefault(values[pos], pos)
+        found.add_rows(dup, row_no, column,
+                       lambda i: f"duplicate id {values[i]!r} (first at row {int(row_no[first_pos[values[i]]])})")
+    if own:
+        found.raise_if_any()

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import gzip
 import importlib.util
-import time
 from pathlib import Path
 
 import numpy as np
@@ -19,15 +18,13 @@ ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared" / "data"
 
 
-def test_gazetteer_is_compact_plain_numpy_and_loads_fast():
+def test_gazetteer_is_compact_plain_numpy():
     path = geocode.POSTCODES_FILE
     assert path.stat().st_size < 8 * 2**20
     with np.load(path, allow_pickle=False) as npz:  # nothing pickled: object arrays would refuse to load
         assert all(npz[k].dtype != object for k in npz.files)
-    geocode.postcode_table.cache_clear()
-    start = time.perf_counter()
+    geocode.postcode_table.cache_clear()  # its load time is measured in bench/, never asserted here
     table = geocode.postcode_table()
-    assert time.perf_counter() - start < 1.0
     assert len(table) == 2_234_912
     assert int(table.live.sum()) == 1_489_907
     assert geocode.postcode_table() is table  # cached
@@ -92,13 +89,11 @@ def test_rows_given_and_lenient_mode():
     assert out["lat"].isna().tolist() == [False, True, True, True]
 
 
-def test_vectorised_lookup_is_fast():
+def test_vectorised_lookup_of_20000_postcodes():
     table = geocode.postcode_table()
     rng = np.random.default_rng(1)
     sample = [c.decode() for c in table.codes[rng.integers(0, len(table), 20_000)]]
-    start = time.perf_counter()
     out = geocode.geocode_postcodes(sample, strict=False)
-    assert time.perf_counter() - start < 2.0
     assert out["found"].mean() > 0.99  # all but the few live postcodes without a grid reference
 
 

@@ -23,7 +23,7 @@ from lib.data import (
 )
 from lib.errors import DataError
 from lib.network import illustrative_network
-from lib.tables import read_table, sheet_names
+from lib.tables import MAX_CENTRE_ROWS, read_table, sheet_names
 from lib.text import md
 from ui import data_loading, session, workspace
 
@@ -86,7 +86,7 @@ if centres_upload is not None:
     try:
         sheets = sheet_names(centres_upload.getvalue(), centres_upload.name)
         sheet = st.selectbox("Sheet", sheets, key="data_sheet") if len(sheets) > 1 else 0
-        centre_frame = read_table(centres_upload.getvalue(), centres_upload.name, sheet)
+        centre_frame = read_table(centres_upload.getvalue(), centres_upload.name, sheet, max_rows=MAX_CENTRE_ROWS)
         proposal = propose_mapping(centre_frame, "centres")
         st.markdown("**Columns found** (check them, and correct any that are wrong):")
         st.dataframe(centre_frame.head(5), hide_index=True, width="stretch")
