@@ -73,7 +73,7 @@ def draw_keyboard_moves(ev: Evaluation, names: dict[str, str], apply_move: Calla
     ids = list(sc.group_of)
     groups = _group_options(ev)
     members = ev.groups_table().set_index("group")["members"]
-    with st.form("keyboard_move", border=True):
+    with st.form("keyboard_move", border=True, clear_on_submit=True):  # the next move starts from no centre
         st.markdown("**Move centres** (keyboard)")
         picked = st.multiselect("Centre(s)", ids, default=st.session_state.pop("map_selection", None) or None,
                                 format_func=lambda c: plain(f"{names[c]} ({sc.group_of[c]})"), key="kb_centres",

@@ -292,3 +292,17 @@ def postgres_database_url(postgres_server_url: str) -> Iterator[str]:
         with admin.connect() as conn:
             conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         admin.dispose()
+
+
+@pytest.fixture(scope="module")
+def norfolk() -> Any:
+    """The network the app plans on (the embedded Norfolk default)."""
+    from lib.catchment import prepare
+    from lib.data import load_default
+
+    return prepare(load_default())
+
+
+@pytest.fixture(scope="module")
+def names(norfolk: Any) -> dict[str, str]:
+    return dict(zip(norfolk.centre_ids, norfolk.dataset.centres["name"], strict=True))

@@ -16,67 +16,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from helpers import N_CENTRES, WAIT_MS, expect, headline, marker, metric, open_plan, pick_option
 
 pytestmark = [pytest.mark.browser, pytest.mark.postgres]
 
 ROOT = Path(__file__).resolve().parents[2]
 APP = ROOT / "app.py"
-MAP = '[data-testid="centre-map"]'
-MARKERS = ".leaflet-marker-icon[data-centre-id]"
-N_CENTRES = 54
-WAIT_MS = 30_000
-
-
-def expect(*args: Any) -> Any:
-    from playwright.sync_api import expect as _expect
-
-    return _expect(*args)
-
-
-def wait_plan(page: Any) -> Any:
-    page.wait_for_selector(f'{MAP}[data-ready="1"]', timeout=90_000)
-    expect(page.locator(MARKERS)).to_have_count(N_CENTRES, timeout=WAIT_MS)
-    expect(page.locator('[data-testid="stMetric"]')).to_have_count(8, timeout=WAIT_MS)
-    return page
-
-
-def headline(page: Any) -> dict[str, str]:
-    """Every headline figure of the Plan page, ``{label: "value [delta]"}``."""
-    out = {}
-    for box in page.locator('[data-testid="stMetric"]').all():
-        label = box.locator('[data-testid="stMetricLabel"]').inner_text().strip()
-        out[label] = " ".join(box.inner_text().replace(label, "", 1).split())
-    assert {"Groups (lots)", "Open centres", "Budget total"} <= out.keys(), out
-    return out
-
-
-def metric(page: Any, label: str) -> Any:
-    box = page.locator('[data-testid="stMetric"]').filter(
-        has=page.locator('[data-testid="stMetricLabel"]', has_text=re.compile(rf"^\s*{re.escape(label)}\s*$")))
-    return box.locator('[data-testid="stMetricValue"]')
-
-
-def marker(page: Any, cid: str) -> Any:
-    return page.locator(f'.leaflet-marker-icon[data-centre-id="{cid}"]')
-
-
-def pick_option(page: Any, combobox: Any, query: str, wanted: re.Pattern[str], max_steps: int = 30) -> None:
-    """Keyboard only: type ``query`` into a select, ArrowDown until the active option matches, Enter."""
-    combobox.focus()
-    page.keyboard.type(query)
-    page.wait_for_timeout(250)
-    for _ in range(max_steps):
-        active = combobox.get_attribute("aria-activedescendant")
-        text = page.locator(f'[id="{active}"]').inner_text() if active else ""
-        if wanted.search(text):
-            page.keyboard.press("Enter")
-            return
-        page.keyboard.press("ArrowDown")
-    raise AssertionError(f"no option matching {wanted.pattern!r} after typing {query!r}")
-
-
-def alert(page: Any, text: str | re.Pattern[str]) -> Any:
-    return page.locator('[data-testid="stAlert"]').filter(has_text=text)
 
 
 def test_scenario_saved_on_one_server_is_found_and_opened_on_another(
@@ -99,7 +44,7 @@ def test_scenario_saved_on_one_server_is_found_and_opened_on_another(
         b.goto(f"{url_b}/scenarios", wait_until="commit")  # server B warms up meanwhile
 
         # Server A: a keyboard move, then "Save as copy" under a searchable name.
-        wait_plan(a)
+        open_plan(a)
         group = marker(a, into).get_attribute("data-group")
         centres = a.get_by_role("combobox", name="Centre(s)")
         pick_option(a, centres, names[cid], re.compile(rf"^{re.escape(names[cid])} \(G\d+\)$"))
@@ -112,14 +57,16 @@ def test_scenario_saved_on_one_server_is_found_and_opened_on_another(
         figures = headline(a)
 
         a.get_by_role("link", name="Scenarios", exact=True).click()
-        a.get_by_label("Save as (new name)").fill(name)
-        a.get_by_role("button", name="Save as copy", exact=True).click()
+        a.get_by_label("Name (required)").fill(name)
+        a.get_by_role("button", name="Save as new", exact=True).click()
         # the page's persistent status line, not the one-run "Saved" alert
         expect(a.get_by_text("saved as version 1").first).to_be_visible(timeout=WAIT_MS)
-        code = a.locator('[data-testid="stCode"]').filter(has_text="?scenario=").first
-        m = re.fullmatch(r"(.+)/\?scenario=([A-Za-z0-9_-]+)", code.inner_text().strip())
+        code = a.locator('[data-testid="stCode"]').filter(has_text="?link=").first
+        m = re.fullmatch(r"(.+)/\?link=([A-Za-z0-9_-]{32})", code.inner_text().strip())
         assert m and m.group(1) == url_a, code.inner_text()
-        sid = m.group(2)
+        token = m.group(2)
+        with ScenarioStore(postgres_database_url) as store:
+            sid = store.open_link(token).id
 
         # Server B: the Scenarios page finds it by name...
         expect(b.get_by_role("heading", name="Scenarios").first).to_be_visible(timeout=90_000)
@@ -132,8 +79,8 @@ def test_scenario_saved_on_one_server_is_found_and_opened_on_another(
         assert row[0].strip() == name, row
 
         # ...and its link, pointed at server B, opens the same scenario with the same figures.
-        b.goto(f"{url_b}/?scenario={sid}")
-        wait_plan(b)
+        b.goto(f"{url_b}/?link={token}")
+        open_plan(b)
         expect(marker(b, cid)).to_have_attribute("data-group", group, timeout=WAIT_MS)
         expect(metric(b, "Groups (lots)")).to_have_text(str(N_CENTRES - 1), timeout=WAIT_MS)
         assert headline(b) == figures
