@@ -48,9 +48,3 @@ def grid_dataset() -> Dataset:
 def grid() -> Dataset:
     return grid_dataset()
 
-
-def shown(markdown: str) -> str:
-    """The text a markdown body shows, for assertions: backslash escapes (``lib.text.md``) undone."""
-    import re
-
-    return re.sub(r"\\([!-/:-@\[-`{-~])", r"\1", markdown)

@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import shown
 from streamlit.testing.v1 import AppTest
+from textcheck import shown
 
 from lib.catchment import prepare
 from lib.data import load_default

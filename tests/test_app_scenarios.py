@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 import streamlit as st
-from conftest import shown
 from streamlit.testing.v1 import AppTest
+from textcheck import shown
 
 from lib.catchment import prepare
 from lib.data import load_default
