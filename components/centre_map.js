@@ -462,6 +462,9 @@ function tooltipContent(st, c) {
   box.appendChild(el("div", "cm-tip-line", `Group ${c.label ?? c.group ?? "–"}${status}`));
   box.appendChild(el("div", "cm-tip-line", `Reach ${fmtInt(c.reach)} children 0-4`));
   box.appendChild(el("div", "cm-tip-line", `Deprived share ${fmtPct(c.deprived_share)}`));
+  for (const line of (Array.isArray(c.details) ? c.details : []).slice(0, 3)) {
+    box.appendChild(el("div", "cm-tip-detail", String(line).slice(0, 160)));
+  }
   if (c.illustrative) box.appendChild(el("div", "cm-tip-warn", "illustrative location"));
   if (c.flag) box.appendChild(el("div", "cm-tip-flag", `⚠ ${c.flag}`));
   for (const note of (Array.isArray(c.notes) ? c.notes : []).slice(0, 3)) {

@@ -117,6 +117,7 @@ def _centre(c: Mapping[str, Any]) -> dict[str, Any]:
         "deprived_share": _num(c.get("deprived_share")),
         "notes": [str(n) for n in (c.get("notes") or [])][:3],
         "flag": str(c.get("flag") or ""),
+        "details": [str(d) for d in (c.get("details") or [])][:3],
     }
 
 
@@ -171,8 +172,9 @@ def centre_map(
         ``status`` (``"open"`` | ``"closed"`` | ``"merged"``), ``illustrative`` (bool),
         ``reach`` (int) and ``deprived_share`` (0-1), optionally ``flag`` (why the centre or its
         group breaks a rule: drawn as a red "!" and in the tooltip) and ``notes`` (up to three
-        consultation-note strings about the centre's group, shown in its tooltip). Names and
-        notes may be user data: the browser only ever inserts them as text.
+        consultation-note strings about the centre's group, shown in its tooltip) and ``details``
+        (up to three lines: kind, address and postcode, location quality). Names, notes and
+        details may be user data: the browser only ever inserts them as text.
     groups
         ``{"label", "colour", "lat", "lon"}`` per group: where to draw the group's
         label badge (e.g. the mean of its members). Dropping a centre on a badge moves

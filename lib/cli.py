@@ -1,7 +1,9 @@
-"""Command line: ``python -m lib evaluate [--county NAME | --areas FILE --centres FILE]
-[--scenario FILE.json] [--format json|csv]``, and ``python -m lib links SCENARIO_ID [--base URL]``
-(the administrator's way to a stored scenario's editing and read-only links, e.g. for one shared
-before links had tokens).
+"""Command line.
+
+- ``python -m lib evaluate [--county NAME [--network real|illustrative] [--linked-sites] |
+  --areas FILE --centres FILE] [--scenario FILE.json] [--format json|csv]``
+- ``python -m lib links SCENARIO_ID [--base URL]``: a stored scenario's editing and read-only links,
+  for whoever administers the database (e.g. for one shared before links had tokens).
 
 Prints totals, groups and centres with the keys of DESIGN.md. Errors go to
 stderr with exit code 2, never a traceback.
@@ -19,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from lib.catchment import prepare
-from lib.data import load_dataset
+from lib.datasets import NETWORKS, load_dataset
 from lib.errors import DataError
 from lib.metrics import evaluate, registry_version
 from lib.scenario import Scenario
@@ -37,6 +39,11 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--county", help="an English county or unitary authority (default: Norfolk)")
     ev.add_argument("--areas", type=Path, help="areas file (CSV/XLSX)")
     ev.add_argument("--centres", type=Path, help="centres file (CSV/XLSX)")
+    ev.add_argument("--network", choices=NETWORKS, default="real",
+                    help="with --county: the council's real centres and hubs open in 2025 (default), or an "
+                         "illustrative network placed by the p-median rule; --centres overrides both")
+    ev.add_argument("--linked-sites", action="store_true",
+                    help="with --county and the real network: include linked sites (outreach sites of a centre)")
     ev.add_argument("--scenario", type=Path, help="scenario JSON (default: the baseline)")
     ev.add_argument("--format", choices=("json", "csv"), default="json")
     links = sub.add_parser("links", help="print a stored scenario's editing and read-only links "
@@ -109,7 +116,8 @@ def _records(table: pd.DataFrame) -> list[dict]:
 def run_evaluate(args: argparse.Namespace) -> str:
     if args.centres is not None and args.areas is None and args.county is None:
         raise DataError("--centres", "give --areas with --centres (or --county with --centres)")
-    dataset = load_dataset(args.county, args.areas, args.centres)
+    dataset = load_dataset(args.county, args.areas, args.centres, network=args.network,
+                           linked_sites=args.linked_sites)
     net = prepare(dataset)
     scenario = load_scenario(args.scenario, list(net.centre_ids))
     ev = evaluate(net, scenario)

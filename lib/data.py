@@ -413,6 +413,7 @@ class Dataset:
     reach_assignment: pd.Series | None = None  # area_id -> centre_id, when the data gives one
     boundaries: Path | dict | None = None  # a GeoJSON file, or a FeatureCollection (lib.boundaries)
     notes: tuple[str, ...] = field(default_factory=tuple)
+    source_report: tuple[dict, ...] = ()  # what the source itself reported (lib.register: postcodes not found, ...)
 
     @property
     def children(self) -> int:
@@ -1022,10 +1023,11 @@ def load_county_areas(county: str) -> pd.DataFrame:
 
 
 def load_default() -> Dataset:
-    """The embedded Norfolk default: 538 real LSOAs and the 54-centre network.
+    """The embedded Norfolk default: 538 real LSOAs and the 54-centre network of 2011.
 
-    Centre locations are approximate (town points) or illustrative (placed by
-    the documented p-median rule, see ``scripts/build_norfolk_centres.py``).
+    The 15 centres open in 2025 stand at their register postcode; the others at approximate
+    town points or illustrative placements (the documented p-median rule, see
+    ``scripts/build_norfolk_centres.py``).
     """
     return _load_default()
 
@@ -1035,58 +1037,16 @@ def _load_default() -> Dataset:
     areas = load_areas(DATA_DIR / "norfolk_lsoa.csv")
     centres = load_centres(DATA_DIR / "norfolk_centres.csv")
     extra = pd.read_csv(DATA_DIR / "norfolk_centres.csv", dtype=str, keep_default_na=False)
-    centres["status_2019"] = extra["status_2019"].to_numpy()
+    for col in ("status_2019", "kind", "address", "register_name"):
+        centres[col] = extra[col].to_numpy()
     return Dataset(
         name=DEFAULT_COUNTY, areas=areas, centres=centres,
         boundaries=DATA_DIR / "norfolk_lsoa.geojson",
-        notes=("Centre names are real (researched list); locations are approximate town points "
-               "or illustrative placements, never exact addresses.",),
+        notes=("The 2011 network of 54 centres that the 2019 decisions were about. Names are real (researched "
+               "list). The 15 still open in 2025 (the 2019 bases) stand at their postcode from the DfE register "
+               "(a unit-postcode point, not the building); the others at approximate town points or illustrative "
+               "placements, never exact addresses.",),
     )
-
-
-def load_dataset(county: str | None = None, areas_file: str | Path | None = None,
-                 centres_file: str | Path | None = None, assignment_file: str | Path | None = None,
-                 boundaries_file: str | Path | None = None) -> Dataset:
-    """The dataset the CLI and app use: the default, a county, or user files.
-
-    With areas but no centres file, an illustrative centre network is placed
-    by the p-median rule (one centre per ``CHILDREN_PER_ILLUSTRATIVE_CENTRE``).
-    An assignment file (area -> centre) and a boundaries file (GeoJSON, zipped
-    shapefile or GeoPackage) are optional.
-    """
-    if (county is None and areas_file is None and centres_file is None and assignment_file is None
-            and boundaries_file is None):
-        return load_default()
-    plain_default = centres_file is None and assignment_file is None and boundaries_file is None
-    if county is not None and county.strip().lower() == DEFAULT_COUNTY.lower() and plain_default:
-        return load_default()
-    boundaries: Path | dict | None = None
-    if areas_file is not None:
-        areas = load_areas(areas_file)
-        name = Path(str(areas_file)).stem
-    elif county is None and centres_file is not None:
-        default = load_default()
-        areas, name, boundaries = default.areas, DEFAULT_COUNTY, default.boundaries
-    else:
-        county = county or DEFAULT_COUNTY
-        areas = load_county_areas(county)
-        name = county
-    notes: tuple[str, ...] = ()
-    if centres_file is not None:
-        centres = load_centres(centres_file)
-        check_centres_in_areas(centres, areas, Path(str(centres_file)).name)
-    else:
-        from lib.network import illustrative_network
-
-        centres = illustrative_network(areas)
-        notes = ("No centres given: the centre network is illustrative, placed by the p-median rule.",)
-    assignment = load_assignment(assignment_file, areas, centres) if assignment_file is not None else None
-    if boundaries_file is not None:
-        from lib.boundaries import read_boundaries
-
-        boundaries = read_boundaries(boundaries_file, area_ids=areas["area_id"])
-    return Dataset(name=name, areas=areas, centres=centres, reach_assignment=assignment, boundaries=boundaries,
-                   notes=notes)
 
 
 def boundaries_geojson(dataset: Dataset) -> dict:
@@ -1115,12 +1075,13 @@ def quality_report(dataset: Dataset, outside_km: float = 10.0) -> list[dict]:
     name", "shared site" (centres at the same point), "terminated postcode"
     (placed at an LSOA centroid), "illustrative centre", "approximate location",
     "assignment gap" (areas the given reach assignment omits), "centre with no
-    reach area" and "area without boundary".
+    reach area" and "area without boundary"; first, what the source reported itself
+    (``Dataset.source_report``).
     """
     from scipy.spatial import cKDTree
 
     areas, centres = dataset.areas, dataset.centres
-    out: list[dict] = []
+    out: list[dict] = [dict(r) for r in dataset.source_report]  # e.g. the register's postcodes not found
 
     def add(kind: str, table: str, ids: list, message: str) -> None:
         ids = [str(i) for i in ids]

@@ -4,7 +4,9 @@
 - District clusters: centres grouped within each district (Norfolk's cluster model first proposed this).
 - Groups of 2-4 neighbours (Hertfordshire style): nearest-neighbour chaining within each district.
 - 2019 review (Norfolk only): 15 bases kept (two per district, three in Norwich), the rest closed,
-  budget cut from GBP 10.2m to 5.2m. ``status_2019`` names 9 bases; the other 6 are assumed.
+  budget cut from GBP 10.2m to 5.2m. The 15 bases are the centres still open in 2025, each matched
+  to its record in the DfE register (``status_2019 == "base"``); were fewer recorded, the rest of a
+  district's quota would be assumed (highest reach) and the notes would say so.
 """
 
 from __future__ import annotations
@@ -67,15 +69,19 @@ def district_clusters(net: Network) -> Scenario:
                     notes=f"Example. Centres grouped within each district ({key}).")
 
 
-def neighbour_groups(net: Network, size: int = 3, max_size: int = 4) -> Scenario:
+def neighbour_groups(net: Network, size: int = 3, max_size: int = 4, districts: pd.Series | None = None,
+                     name: str = "Example: groups of 2-4 neighbours", notes: str | None = None,
+                     labels: bool = True) -> Scenario:
     """Example (Hertfordshire style): groups of 2-4 neighbouring centres within each district.
 
     Rule: in each district, start from the westernmost ungrouped centre and add its nearest
     ungrouped neighbours until the group has ``size`` centres; a single leftover centre
-    joins its nearest group that has fewer than ``max_size``.
+    joins its nearest group that has fewer than ``max_size``. ``districts``: the district of each
+    centre (default :func:`centre_districts`); groups are labelled by district code (``labels``: its
+    initials, else the district as given) and number.
     """
-    districts = centre_districts(net)
-    codes = _district_labels(districts)
+    districts = centre_districts(net) if districts is None else districts.reset_index(drop=True)
+    codes = _district_labels(districts) if labels else {d: d for d in districts.unique()}
     group_of: dict[str, str] = {}
     x, y = net.centre_x, net.centre_y
     for d in sorted(districts.unique()):
@@ -97,10 +103,44 @@ def neighbour_groups(net: Network, size: int = 3, max_size: int = 4) -> Scenario
         for k, members in enumerate(groups, start=1):
             for i in members:
                 group_of[net.centre_ids[i]] = f"{codes[d]}{k}"
-    return Scenario(name="Example: groups of 2-4 neighbours",
-                    group_of={c: group_of[c] for c in net.centre_ids},
-                    notes="Example (Hertfordshire style). Groups of 2-4 neighbouring centres within each district, "
-                          "built by nearest-neighbour chaining from the west.")
+    return Scenario(name=name, group_of={c: group_of[c] for c in net.centre_ids},
+                    notes=notes or "Example (Hertfordshire style). Groups of 2-4 neighbouring centres within each "
+                                   "district, built by nearest-neighbour chaining from the west.")
+
+
+HERTS_CODE = r"^(3R|[A-Z]{1,2})\d+\b"  # Hertfordshire family centre codes: SA7, EH3, 3R2 ... (district letters)
+
+
+def council_examples(net: Network) -> list[Scenario]:
+    """Starting points of the seed councils, on their real 2025 networks (``lib.register``): what is real
+    (the centres) and what is a reconstruction (the grouping) is said in each one's notes."""
+    name = net.dataset.name
+    centres = net.dataset.centres
+    if "kind" not in centres or ": " not in name or "open in 2025" not in name:
+        return []
+    council = name.split(": ")[0]
+    if council == "Hertfordshire":
+        codes = centres["name"].astype(str).str.extract(HERTS_CODE)[0]
+        if codes.isna().any():
+            return []
+        return [neighbour_groups(
+            net, districts=codes, labels=False, name="Example: Hertfordshire 2015, groups of 2-4 within each district",
+            notes="Example. Real: Hertfordshire's 81 family centres open in 2025 (DfE register); their codes give "
+                  "the district (B, D, EH, H, NH, S, SA, 3R, W, WH). Reconstruction: the groups of 2-4 within each "
+                  "district (as decided in 2015), built by nearest-neighbour chaining from the west, not the "
+                  "actual 2015 groups.")]
+    if council == "Nottinghamshire":
+        return [Scenario(name="Example: Nottinghamshire 2013, one county-wide consortium contract",
+                         group_of=dict.fromkeys(net.centre_ids, "NOTTS"),
+                         notes="Example. Real: Nottinghamshire's children's centres open in 2025 (DfE register). "
+                               "Reconstruction: all of them in one lot, the single consortium contract of 2013.")]
+    if council == "Knowsley":
+        return [neighbour_groups(
+            net, districts=pd.Series(["KN"] * net.n_centres), labels=False,
+            name="Example: Knowsley, groups of neighbouring centres",
+            notes="Example. Real: Knowsley's 10 centres open in 2025 (DfE register). Reconstruction: groups of 2-4 "
+                  "neighbouring centres; Knowsley co-produced its actual plans with the voluntary sector.")]
+    return []
 
 
 def review_2019(net: Network, baseline_reach: np.ndarray) -> tuple[Scenario, pd.DataFrame]:
@@ -136,12 +176,22 @@ def review_2019(net: Network, baseline_reach: np.ndarray) -> tuple[Scenario, pd.
         group_of={c: labels[d] for c, d in zip(net.centre_ids, districts, strict=True)},
         closed=frozenset(c for c in net.centre_ids if c not in kept),
         budget=replace(BudgetParameters(), cut_percent=NORFOLK_CUT_2019),
-        notes=(f"Example. Norfolk's January 2019 decision kept 15 bases and closed the rest; budget cut from "
-               f"GBP 10.2m to 5.2m (cut {NORFOLK_CUT_2019}%). Known bases ({(bases['basis'] == 'known').sum()}): "
-               + "; ".join(bases.loc[bases['basis'] == 'known', 'name'])
-               + ". Assumed bases: " + "; ".join(bases.loc[bases['basis'] != 'known', 'name']) + "."),
+        notes=_review_notes(bases),
     )
     return scenario, bases
+
+
+def _review_notes(bases: pd.DataFrame) -> str:
+    known = bases.loc[bases["basis"] == "known", "name"]
+    assumed = bases.loc[bases["basis"] != "known", "name"]
+    text = (f"Example. Norfolk's January 2019 decision kept 15 bases and closed the rest; budget cut from GBP 10.2m "
+            f"to 5.2m (cut {NORFOLK_CUT_2019}%). The {len(known)} bases are the centres still open in 2025, each "
+            "matched to its record in the DfE register of children's centres and placed at its postcode: "
+            + "; ".join(known) + ".")
+    if len(assumed):
+        text += " Assumed bases (not in the register; highest reach not recorded as de-designated): " \
+                + "; ".join(assumed) + "."
+    return text
 
 
 def starting_points(net: Network, baseline_reach: np.ndarray) -> list[Scenario]:
@@ -150,4 +200,4 @@ def starting_points(net: Network, baseline_reach: np.ndarray) -> list[Scenario]:
            district_clusters(net), neighbour_groups(net)]
     if "status_2019" in net.dataset.centres:
         out.append(review_2019(net, baseline_reach)[0])
-    return out
+    return out + council_examples(net)

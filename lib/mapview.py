@@ -30,12 +30,36 @@ def centre_markers(ev: Evaluation, colours: dict[str, str], group_notes: dict[st
          "colour": palette.CLOSED_COLOUR if status != "open" else colours[group],
          "lat": float(lat), "lon": float(lon), "status": status, "illustrative": bool(ill),
          "reach": int(reach), "deprived_share": round(float(share), 3), "notes": group_notes.get(group, []),
-         "flag": flag if status == "open" else ""}
-        for cid, name, group, status, ill, reach, share, lat, lon, flag in zip(
+         "flag": flag if status == "open" else "", "details": details}
+        for cid, name, group, status, ill, reach, share, lat, lon, flag, details in zip(
             *(table[c].tolist() for c in ("centre_id", "name", "group", "status", "illustrative", "reach",
                                           "deprived_share")),
-            centres["lat"].tolist(), centres["lon"].tolist(), flags, strict=True)
+            centres["lat"].tolist(), centres["lon"].tolist(), flags, centre_details(centres), strict=True)
     ]
+
+
+def centre_details(centres) -> list[list[str]]:
+    """Per centre, the lines a tooltip adds: its kind, its address and postcode, and what its location is
+    ("location: postcode (a unit-postcode point, not the building)")."""
+    n = len(centres)
+    kind = centres["kind"].astype(str).tolist() if "kind" in centres else [""] * n
+    address = centres["address"].astype(str).tolist() if "address" in centres else [""] * n
+    postcode = centres["postcode"].astype(str).tolist() if "postcode" in centres else [""] * n
+    quality = centres["location_quality"].astype(str).tolist() if "location_quality" in centres else [""] * n
+    out = []
+    for k, a, p, q in zip(kind, address, postcode, quality, strict=True):
+        lines = [k] if k else []
+        where = ", ".join(x for x in (a, p) if x and x != "nan")
+        if where:
+            lines.append(where)
+        if q:
+            lines.append("location: " + LOCATION_WORDS.get(q, q))
+        out.append(lines)
+    return out
+
+
+LOCATION_WORDS = {"postcode": "postcode (a unit-postcode point, not the building)",
+                  "terminated postcode": "terminated postcode (its LSOA's centroid)"}
 
 
 def group_badges(ev: Evaluation, colours: dict[str, str]) -> list[dict]:

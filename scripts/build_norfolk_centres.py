@@ -14,6 +14,13 @@ Reproducible rule (see data/PROVENANCE.md, "Centre network"):
    within their district: illustrative.
 4. The network is completed to 54 centres (the 2011 count) by the same rule
    over the whole county: illustrative, named "Illustrative centre N (LSOA)".
+5. The 15 centres still open in 2025 (the 2019 bases: two per district, three in
+   Norwich) are matched to their records in the DfE register
+   (``data/england_centres_hubs.csv.gz``, see ``lib.register``) by ``OPEN_2025`` below
+   and placed at their postcode (a unit-postcode point, not the building), with
+   location quality "postcode", status_2019 "base", and the record's kind, address,
+   postcode and name (``register_name``). The placements of steps 1-4 are computed
+   first and kept for every other centre.
 
 Run: ``python scripts/build_norfolk_centres.py`` (writes the CSV; deterministic).
 """
@@ -33,6 +40,18 @@ from lib.data import DATA_DIR, load_areas, slug
 from lib.network import p_median
 
 TOTAL_CENTRES = 54
+# centre id in the 54 -> postcode of its record in the 2025 register (one record per postcode in Norfolk).
+# Matched by name and place; nfk-west-earlham (recorded "de-designated" in the researched list) is matched
+# to "Earlham Early Years Centre", Motum Road, West Earlham: the register's third Norwich children's centre.
+OPEN_2025 = {
+    "nfk-downham-market": "PE38 9JE", "nfk-nar": "PE30 5BN",
+    "nfk-swaffham": "PE37 7RF", "nfk-thetford-kingsway": "IP24 3DY",
+    "nfk-drayton-and-taverham": "NR8 6EP", "nfk-acle-marshes": "NR13 3RA",
+    "nfk-seagulls": "NR31 7BP", "nfk-priory": "NR30 1NW",
+    "nfk-fakenham-gateway": "NR21 8HN", "nfk-north-walsham-poppyland": "NR28 9HG",
+    "nfk-diss": "IP22 4PU", "nfk-long-stratton": "NR15 2XR",
+    "nfk-city-and-eaton": "NR2 2SA", "nfk-catton-fiddlewood-and-mile-cross": "NR3 3PY", "nfk-west-earlham": "NR5 8EG",
+}
 SPREAD_KM = 5.0
 ID_WORDS_DROPPED = ("children's centre", "children s centre", "sure start", "(children's centre area/lot)")
 
@@ -100,8 +119,27 @@ def build() -> pd.DataFrame:
         row.update(lat=round(float(area["lat"]), 6), lon=round(float(area["lon"]), 6), illustrative="yes",
                    location_quality=text + f" at the centroid of {area['name']}")
     out = pd.DataFrame(rows)
+    out = open_in_2025(out)
     assert out["centre_id"].is_unique, out["centre_id"][out["centre_id"].duplicated()]
     assert not out[["lat", "lon"]].duplicated().any(), "two centres share a point"
+    return out
+
+
+def open_in_2025(out: pd.DataFrame) -> pd.DataFrame:
+    """Step 5: the 15 centres open in 2025 at their register record's postcode."""
+    from lib.register import register
+
+    reg = register()
+    reg = reg[reg["council"] == "Norfolk"].set_index("postcode")
+    assert reg.index.is_unique and set(OPEN_2025) <= set(out["centre_id"])
+    out = out.assign(postcode="", kind="", address="", register_name="")
+    for cid, postcode in OPEN_2025.items():
+        rec = reg.loc[postcode]
+        i = out.index[out["centre_id"] == cid][0]
+        out.loc[i, ["lat", "lon"]] = [round(float(rec["lat"]), 6), round(float(rec["lon"]), 6)]
+        out.loc[i, ["illustrative", "location_quality", "status_2019", "postcode", "kind", "address",
+                    "register_name"]] = ["no", "postcode", "base", postcode, rec["kind"], rec["address"],
+                                         rec["centre_name"]]
     return out
 
 

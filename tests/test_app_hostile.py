@@ -152,9 +152,11 @@ def data_page(at: AppTest | None = None) -> AppTest:
         run(at)
     at.switch_page("views/data.py")
     run(at)
-    at.radio(key="data_source").set_value("Another English county or unitary authority")
+    at.radio(key="data_source").set_value("An English county or unitary authority")
     run(at)
     at.selectbox(key="data_county").set_value("Rutland")
+    run(at)
+    at.radio(key="data_network").set_value("own")
     return run(at)
 
 

@@ -39,9 +39,11 @@ def test_default_is_real_norfolk():
     assert len(ds.centres) == 54
     assert ds.centres["centre_id"].is_unique
     assert not ds.centres[["lat", "lon"]].duplicated().any()
-    # 11 spread from shared town points + 3 with no location + 8 completing the network to 54
-    assert ds.centres["illustrative"].sum() == 22
-    assert ds.centres["location_quality"].str.startswith(("approximate", "illustrative")).all()
+    # 11 spread from shared town points + 3 with no location + 8 completing the network to 54, less the
+    # 5 of them still open in 2025, which now stand at their postcode
+    assert ds.centres["illustrative"].sum() == 17
+    assert (ds.centres["location_quality"] == "postcode").sum() == 15
+    assert ds.centres["location_quality"].str.startswith(("approximate", "illustrative", "postcode")).all()
 
 
 def test_no_default_centre_has_zero_reach():
@@ -386,7 +388,7 @@ def test_assignment_and_grouping_problems_are_named(kind, text, expect):
 
 def test_quality_report_on_the_default_and_on_a_made_up_dataset(grid):
     report = {r["kind"]: r for r in quality_report(load_default())}
-    assert len(report["illustrative centre"]["rows"]) == 22
+    assert len(report["illustrative centre"]["rows"]) == 17
     assert "shared site" not in report and "centre outside the county" not in report
     areas = grid.areas.copy()
     areas.loc[0, "children"] = 0
@@ -445,7 +447,8 @@ def test_round_trip_with_postcodes_gives_the_same_figures(tmp_path):
     moved["x"], moved["y"] = near["easting"].to_numpy(), near["northing"].to_numpy()
     moved["lat"], moved["lon"] = geo.to_wgs84(moved["x"].to_numpy(float), moved["y"].to_numpy(float))
     expected = _totals(Dataset("moved", ds.areas, moved))
-    upload = ds.centres.drop(columns=["lat", "lon", "x", "y"]).assign(**{"Post Code": near["postcode"].str.lower()})
+    upload = ds.centres.drop(columns=["lat", "lon", "x", "y", "postcode"]).assign(
+        **{"Post Code": near["postcode"].str.lower()})
     upload.to_csv(tmp_path / "centres.csv", index=False)
     centres = load_centres(tmp_path / "centres.csv")
     assert (centres["location_quality"] == "postcode").all()
@@ -456,7 +459,7 @@ def test_round_trip_with_postcodes_gives_the_same_figures(tmp_path):
 def test_centre_far_from_the_county_is_named_at_its_own_row(tmp_path):
     path = tmp_path / "c.csv"
     path.write_text("Name,Postcode\nA,NR1 1AA\n\n\nB,PO1 1AA\n")
-    from lib.data import load_dataset
+    from lib.datasets import load_dataset
 
     with pytest.raises(DataError) as err:
         load_dataset(county="Norfolk", centres_file=path)

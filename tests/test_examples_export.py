@@ -35,13 +35,14 @@ def test_neighbour_groups_have_2_to_4_centres_within_a_district():
 def test_review_2019_keeps_15_bases_and_says_which_are_known():
     sc, bases = examples.review_2019(NET, REACH)
     assert len(bases) == 15
-    assert (bases["basis"] == "known").sum() == 9
+    assert (bases["basis"] == "known").sum() == 15  # each matched to its record in the 2025 register
     assert bases.groupby("district").size().to_dict()["Norwich"] == 3
     assert set(bases.groupby("district").size()) == {2, 3}
     t = evaluate(NET, sc).totals()
     assert t["open_centres"] == 15
     assert t["children_covered"] == 44_201
-    assert "Assumed bases" in sc.notes and sc.budget.cut_percent == pytest.approx(49.0)
+    assert "Assumed bases" not in sc.notes and "open in 2025" in sc.notes
+    assert sc.budget.cut_percent == pytest.approx(49.0)
 
 
 def test_starting_points_are_labelled_examples():

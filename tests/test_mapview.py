@@ -103,4 +103,4 @@ def test_flags_reach_markers_of_centres_and_groups():
 
 
 def test_location_summary_counts_how_centres_are_placed():
-    assert mapview.location_summary(NET.dataset.centres) == "32 approximate, 22 illustrative"
+    assert mapview.location_summary(NET.dataset.centres) == "22 approximate, 17 illustrative, 15 postcode"

@@ -10,10 +10,10 @@ import pandas as pd
 import streamlit as st
 
 from lib.catchment import prepare
-from lib.data import DEFAULT_COUNTY, Dataset, county_names, load_county_areas
+from lib.data import DEFAULT_COUNTY, Dataset
+from lib.datasets import named_dataset
 from lib.errors import DataError
 from lib.history import History
-from lib.network import illustrative_network
 from lib.scenario import Scenario
 from lib.text import md
 from ui import drafts, session, workspace
@@ -40,33 +40,26 @@ def use_default() -> None:
     st.session_state[MESSAGE] = "Loaded the Norfolk default."
 
 
-def county_dataset(county: str) -> Dataset:
-    """A county or unitary authority from the bundled England data, with an illustrative centre network."""
-    areas = load_county_areas(county)
-    return Dataset(name=county, areas=areas, centres=illustrative_network(areas), notes=(ILLUSTRATIVE_NOTE,))
-
-
 def load_named(name: str, ref: dict | None = None) -> bool:
-    """Load a dataset that can be rebuilt from its name alone (the default, or a county with its
-    illustrative network); False for uploaded data or an unknown name. Used to open a link or a draft
-    made on another dataset."""
-    kind = (ref or {}).get("kind")
-    if kind == "upload":
+    """Load a dataset that can be rebuilt from its name alone (the default, a council's real or
+    illustrative network: :func:`lib.datasets.named_dataset`); False for uploaded data or an unknown
+    name. Used to open a link or a draft made on another dataset."""
+    if (ref or {}).get("kind") == "upload":
         return False
-    if kind == "default" or (kind is None and name == DEFAULT_COUNTY):
+    if name == DEFAULT_COUNTY:
         use_default()
         return True
-    county = (ref or {}).get("county", name)
-    if county not in county_names():
+    dataset = named_dataset(name)
+    if dataset is None:
         return False
-    use_dataset(county_dataset(county), source={"kind": "county", "county": county})
+    use_dataset(dataset, source={"kind": "named"})
     return True
 
 
 def use_dataset(dataset: Dataset, grouping: dict[str, str] | None = None, source: dict | None = None) -> None:
     """Prepare the network (reach areas, arrays) and make it the session's dataset; with ``grouping``
     (centre -> group) the session starts from that grouping (the baseline stays one lot per centre).
-    ``source`` says how to load it again (for drafts): ``{"kind": "county", "county": ...}`` or
+    ``source`` says how to load it again (for drafts): ``{"kind": "named"}`` (by its name) or
     ``{"kind": "upload", "files": [...]}``."""
     net = prepare(dataset)
     st.session_state["custom_network"] = net

@@ -21,15 +21,18 @@ from lib.data import (
     quality_report,
     validate_centres,
 )
+from lib.datasets import council_dataset, illustrative_count
 from lib.errors import DataError
 from lib.network import illustrative_network
+from lib.register import council_counts, councils
 from lib.tables import MAX_CENTRE_ROWS, read_table, sheet_names
 from lib.text import md
 from ui import data_loading, session, workspace
 
 ATTRIBUTION = (Path(__file__).parent / "attribution.md").read_text()
-DEFAULT = "Norfolk default (embedded)"
-COUNTY = "Another English county or unitary authority"
+DEFAULT = "Norfolk default (embedded: the 2011 network of 54 centres)"
+COUNTY = "An English county or unitary authority"
+REAL, ILLUSTRATIVE, OWN_CENTRES = "real", "illustrative", "own"
 OWN_AREAS = "My own areas file (CSV/XLSX, or the published IoD2019 / ONS files as they are)"
 
 net = session.network()
@@ -74,11 +77,29 @@ county = st.selectbox("County or unitary authority", county_names(), key="data_c
                       index=county_names().index("Hertfordshire")) if source == COUNTY else None
 areas_file = st.file_uploader("Areas file(s)", type=["csv", "xlsx"], accept_multiple_files=True,
                               key="data_areas") if source == OWN_AREAS else None
+network = OWN_CENTRES
+linked_sites = False
+if source == COUNTY:
+    counts = council_counts(county) if county in councils() else {}
+    linked = council_counts(county, linked_sites=True).get("linked site", 0) if counts else 0
+    n_real = sum(counts.values())
+    n_ill = illustrative_count(int(load_county_areas(county)["children"].sum()))
+    labels = {REAL: (f"Real: the {n_real} centres and hubs open in 2025 ("
+                     + ", ".join(f"{n} {k}" for k, n in counts.items()) + ")") if n_real else
+              f"Real: none ({county} has no records in the 2025 register)",
+              ILLUSTRATIVE: f"Illustrative network of {n_ill} centres (placed by the p-median rule, for what-if work)",
+              OWN_CENTRES: "My own centres file"}
+    options = [REAL, ILLUSTRATIVE, OWN_CENTRES] if n_real else [ILLUSTRATIVE, OWN_CENTRES]
+    network = st.radio("Centres", options, format_func=labels.get, key="data_network")
+    if network == REAL and linked:
+        linked_sites = st.checkbox(f"Include the {linked} linked sites (outreach sites of a main centre)",
+                                   key="data_linked_sites")
 
+wants_file = source == OWN_AREAS or (source == COUNTY and network == OWN_CENTRES)
 centres_upload = st.file_uploader(
     "Centres (CSV or XLSX with lat/lon, easting/northing in British National Grid, or a postcode). "
-    "Leave empty for an illustrative network placed by the p-median rule.",
-    type=["csv", "xlsx"], key="data_centres") if source != DEFAULT else None
+    + ("" if source == COUNTY else "Leave empty for an illustrative network placed by the p-median rule."),
+    type=["csv", "xlsx"], key="data_centres") if wants_file else None
 mapping = None
 centre_frame = None
 centres_problem: str | None = None  # a centres file that failed to read: Load is refused until it is fixed or removed
@@ -124,6 +145,15 @@ if st.button("Load this dataset", type="primary", key="data_load"):
                                                  "remove it to use an illustrative network")
         if source == DEFAULT:
             data_loading.use_default()
+        elif source == COUNTY and network in (REAL, ILLUSTRATIVE) and not (
+                assignment_upload or boundaries_upload or grouping_upload):
+            progress.progress(35, text="Locating centres…")
+            dataset = council_dataset(county, network, linked_sites=linked_sites)
+            progress.progress(85, text="Computing figures…")
+            data_loading.use_dataset(dataset, source={"kind": "named"})
+        elif source == COUNTY and network != OWN_CENTRES:
+            raise DataError("Load", "an assignment, boundaries or grouping file needs your own centres file too "
+                                    "(choose 'My own centres file'), or remove it")
         else:
             files = [f.name for f in [*(areas_file or []), centres_upload, assignment_upload, boundaries_upload,
                                       grouping_upload] if f is not None]
@@ -154,15 +184,15 @@ if st.button("Load this dataset", type="primary", key="data_load"):
             grouping = (load_grouping(grouping_upload.getvalue(), centres, grouping_upload.name)
                         if grouping_upload is not None else None)
             progress.progress(85, text="Computing figures…")
-            data_loading.use_dataset(dataset, grouping, source={"kind": "county", "county": county} if
-                                     source == COUNTY and not files else {"kind": "upload", "files": files})
+            data_loading.use_dataset(dataset, grouping, source={"kind": "upload", "files": files})
         progress.progress(100, text="Loaded.")
         st.rerun()
     except DataError as exc:
         progress.empty()
         data_loading.show_error(exc, f"Not loaded. The current dataset ({md(ds.name)}) and your work are unchanged.")
 
-st.caption(f"The embedded default is {DEFAULT_COUNTY}. Any English county or unitary authority uses the bundled "
-           "ONS/MHCLG LSOA data (children 0-4 mid-2020, IMD 2019, IDACI, rural/urban, centroids, boundaries); "
-           "postcodes are geocoded offline from the bundled OS Code-Point Open gazetteer.")
+st.caption(f"The embedded default is {DEFAULT_COUNTY}'s 2011 network of 54 centres. Any English county or unitary "
+           "authority uses the bundled ONS/MHCLG LSOA data (children 0-4 mid-2020, IMD 2019, IDACI, rural/urban, "
+           "centroids, boundaries) and, by default, its real centres and family hubs open in 2025 (DfE registers, "
+           "each at its postcode); postcodes are geocoded offline from the bundled OS Code-Point Open gazetteer.")
 st.markdown(ATTRIBUTION)

@@ -21,8 +21,9 @@ from ui.plan_panels import (
 
 MAP_KEY = "plan_map"
 ATTRIBUTION = ("Contains public sector information licensed under the Open Government Licence v3.0. "
-               "Source: ONS; MHCLG English Indices of Deprivation 2019; OS and Royal Mail data © Crown copyright "
-               "and database right 2025. Centre locations are approximate or illustrative.")
+               "Source: ONS; MHCLG English Indices of Deprivation 2019; DfE Get Information about Schools and "
+               "List of family hub sites (2025); OS and Royal Mail data © Crown copyright and database right 2025. "
+               "Centre locations are postcode points, approximate or illustrative, never exact addresses.")
 NEW_GROUP = "__new__"
 
 net = session.network()
@@ -123,7 +124,7 @@ with left:
         centre_map(
             centres=mapview.centre_markers(ev, colours, workspace.group_notes()),
             groups=mapview.group_badges(ev, colours),
-            attribution="Boundaries: ONS (OGL v3.0); contains OS data © Crown copyright 2025",
+            attribution="Boundaries: ONS; centres: DfE (OGL v3.0); contains OS data © Crown copyright 2025",
             area_style=area_style, legend=legend, boundaries_url=session.boundaries_url(net),
             highlight_group=selected_group, fit_bounds=mapview.bounds(ev), tiles=tiles, key=MAP_KEY,
             on_move=_on_map_move, on_action=_on_map_action, on_select=_on_map_select, height=640,
