@@ -21,6 +21,8 @@ effect (wrong group or count). Every request to a host other than localhost is a
     python bench/bench_browser.py              # 24 moves
     python bench/bench_browser.py --moves 40   # more (the page is reset to the baseline when
                                                # it runs out of single-centre groups)
+    python bench/bench_browser.py --county Kent   # a council's real 2025 network: its baseline is
+                                                  # saved in a throwaway store and opened by its link
 
 Timings on a shared machine are noisy: the load average is printed at start and end.
 """
@@ -40,6 +42,8 @@ from typing import Any
 from urllib.parse import urlparse
 
 ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
 MAP = '[data-testid="centre-map"]'
 MARKERS = ".leaflet-marker-icon[data-centre-id]"
 WAIT_MS = 30_000
@@ -164,21 +168,37 @@ def _move(page: Any, src: dict, dst: dict) -> dict:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--moves", type=int, default=24, help="number of drag moves (default 24)")
+    ap.add_argument("--county", help="a council's real 2025 network instead of the Norfolk default")
     args = ap.parse_args(argv)
 
     harness = _harness()
     if not harness.CHROMIUM.exists():
         print(f"{harness.CHROMIUM} not installed (apt-get install chromium)", file=sys.stderr)
         return 2
+    import tempfile
+
     from playwright.sync_api import sync_playwright
 
-    print(f"bench_browser: {args.moves} drag moves on the Plan page, Norfolk default (54 centres)")
+    from lib.catchment import prepare
+    from lib.data import load_default
+    from lib.datasets import council_dataset
+    from lib.scenario import Scenario
+    from lib.store import ScenarioStore
+
+    dataset = council_dataset(args.county) if args.county else load_default()
+    n_centres = prepare(dataset).n_centres
+    db = f"sqlite:///{tempfile.mkdtemp(prefix='bench-browser-')}/scenarios.sqlite3"
+    with ScenarioStore(db) as store:  # the app opens the link's dataset by its name
+        link = store.save_new(Scenario.baseline(list(dataset.centres["centre_id"])), name="bench", author="bench",
+                              dataset=dataset.name).edit_token
+    print(f"bench_browser: {args.moves} drag moves on the Plan page, {dataset.name} ({n_centres} centres)")
     print(f"python {platform.python_version()}, {platform.machine()}, chromium {harness.CHROMIUM}")
     print(f"load average at start: {_load()}")
     t_start = time.monotonic()
     rows: list[dict] = []
     failures: list[str] = []
     blocked: list[str] = []
+    os.environ["DATABASE_URL"] = db
     with harness.run_streamlit(ROOT / "app.py", timeout=90.0) as url, sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=str(harness.CHROMIUM), args=harness.CHROMIUM_FLAGS,
                                      headless=True)
@@ -195,7 +215,7 @@ def main(argv: list[str] | None = None) -> int:
         context.route("**/*", route)
         page = context.new_page()
         t0 = time.monotonic()
-        _open(page, url)
+        _open(page, f"{url}/?link={link}")
         print(f"page ready in {time.monotonic() - t0:.1f} s (server {url})")
         print()
         print(f"{'#':>3}  {'centre':<38} {'from':>4} -> {'to':<4} {'lots':>7}  "
@@ -206,7 +226,7 @@ def main(argv: list[str] | None = None) -> int:
         while i < args.moves:
             if not queue:  # every single-centre group used up: back to the baseline (not timed)
                 page.get_by_role("button", name="⟲ Reset to baseline").click()
-                page.wait_for_function(f"() => ({READ_GROUPS_JS})() === '54'", timeout=WAIT_MS)
+                page.wait_for_function(f"() => ({READ_GROUPS_JS})() === '{n_centres}'", timeout=WAIT_MS)
                 _idle(page)
                 targets, sources = _plan(page)
                 queue = list(sources)

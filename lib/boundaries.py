@@ -95,15 +95,15 @@ def read_boundaries(source: object, file_name: str | None = None, area_ids: Iter
 def england_boundaries(area_ids: Iterable[str]) -> dict:
     """Polygons of English LSOAs (2011, generalised, WGS84) for ``area_ids``, from the
     bundled file; the three invalid ones there (nested shells) are repaired.
-    Unknown ids are left out."""
-    features = _england_features()
+    Unknown ids are left out. Only the features asked for are parsed (:func:`_england_index`)."""
+    index = _england_index()
     out = []
     seen: set[str] = set()
     for a in area_ids:
         a = str(a)
-        if a in features and a not in seen:
+        if a in index and a not in seen:
             seen.add(a)
-            out.append(features[a])
+            out.append(json.loads(index[a]))
     if not out:
         return {"type": "FeatureCollection", "features": []}
     geoms = shapely.from_geojson([json.dumps(f["geometry"]) for f in out])
@@ -115,11 +115,27 @@ def england_boundaries(area_ids: Iterable[str]) -> dict:
     return {"type": "FeatureCollection", "features": feats}
 
 
+_FEATURE_START = '{"type": "Feature", "properties": {"lsoa11cd": "'
+
+
 @lru_cache(maxsize=1)
-def _england_features() -> dict[str, dict]:
-    with gzip.open(ENGLAND_FILE, "rt", encoding="utf-8") as fh:
-        data = json.load(fh)
-    return {f["properties"]["lsoa11cd"]: f for f in data["features"]}
+def _england_index() -> dict[str, str]:
+    """lsoa11cd -> the JSON text of its feature, cut from the bundled file without parsing it all.
+
+    The file writes each feature as ``{"type": "Feature", "properties": {"lsoa11cd": "E01...", ...``:
+    splitting on that opening is ~20x faster than ``json.load`` of all 32,844 polygons, and a
+    county needs only its own (tests check every cut feature equals the full parse)."""
+    text = gzip.decompress(ENGLAND_FILE.read_bytes()).decode("utf-8")
+    parts = text.split(_FEATURE_START)
+    if len(parts) < 2:  # another layout: parse it all
+        return {f["properties"]["lsoa11cd"]: json.dumps(f) for f in json.loads(text)["features"]}
+    index = {}
+    for part in parts[1:]:
+        body = part.rstrip()
+        if body.endswith("]}"):  # the last feature closes the collection
+            body = body[:-2].rstrip()
+        index[part[:part.index('"')]] = _FEATURE_START + body.rstrip(",")
+    return index
 
 
 def feature_ids(collection: dict) -> list[str]:

@@ -833,7 +833,15 @@ BLANKS = ("", "nan", "na", "n/a", "none", "null", "-", "—")
 def parse_numbers(frame: pd.DataFrame, column: str, *, money: bool = False
                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """``(values, blank, bad)`` of a column: floats (NaN where blank or bad), the blank cells
-    (see ``BLANKS``) and the non-blank cells that are not a finite number."""
+    (see ``BLANKS``) and the non-blank cells that are not a finite number. A column read as
+    numbers already (the bundled data) is taken as it is."""
+    col = frame[column]
+    if pd.api.types.is_numeric_dtype(col) and not pd.api.types.is_bool_dtype(col):
+        values = col.to_numpy(dtype=float, na_value=np.nan, copy=True)
+        blank = np.isnan(values)
+        bad = np.isinf(values)
+        values[bad] = np.nan
+        return values, blank, bad
     text = text_column(frame, column).str.replace(",", "", regex=False).str.replace(" ", "", regex=False)
     if money:
         text = text.str.replace(r"^[£$€]|^GBP", "", regex=True)

@@ -255,3 +255,15 @@ def test_coordinates_are_wgs84_and_rounded(ids):
     xy = shapely.get_coordinates(list(_geoms(fc).values()))
     assert np.all((xy[:, 0] > -1) & (xy[:, 0] < 2) & (xy[:, 1] > 52) & (xy[:, 1] < 53.1))
     assert np.allclose(xy, np.round(xy, 6))
+
+
+def test_cutting_features_from_the_bundled_file_equals_parsing_it_all():
+    import gzip
+    import json
+
+    from lib import boundaries
+
+    full = json.loads(gzip.decompress(boundaries.ENGLAND_FILE.read_bytes()))["features"]
+    index = boundaries._england_index()
+    assert len(index) == len(full) == 32_844
+    assert all(json.loads(index[f["properties"]["lsoa11cd"]]) == f for f in full)

@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from unittest import mock
+from urllib.parse import urlparse
 
 import pytest
 
@@ -38,7 +39,8 @@ APP = ROOT / "app.py"
 COUNTY = "Hertfordshire"
 N_AREAS = 690
 N_CENTRES = 8
-COUNTY_CHOICE = "Another English county or unitary authority"
+COUNTY_CHOICE = "An English county or unitary authority"
+OWN_CENTRES = "My own centres file"
 MAP = '[data-testid="centre-map"]'
 MARKERS = ".leaflet-marker-icon[data-centre-id]"
 HEADER = ("Centre Ref", "Centre Name", "Post Code", "Phase")
@@ -206,6 +208,7 @@ def choose_county(page: Any) -> None:
         page.keyboard.type(COUNTY)
         page.get_by_role("option", name=COUNTY, exact=True).click()
     expect(county).to_have_value(COUNTY, timeout=WAIT_MS)
+    page.get_by_text(OWN_CENTRES, exact=True).click()  # not the council's real 2025 network
 
 
 def upload_centres(page: Any, path: Path) -> None:
@@ -344,10 +347,10 @@ def test_bad_centres_file_keeps_the_loaded_dataset(offline_page: Any, app_url: s
     for bad, message in cases:
         upload_centres(page, bad)
         click_load(page)
-        error = alert(page, "Not loaded:")
+        error = alert(page, "Not loaded.")
         expect(error).to_contain_text(message, timeout=WAIT_MS)
         expect(error).to_have_count(1)
-        expect(error).to_contain_text(f"The current dataset ({COUNTY}) is unchanged")
+        expect(error).to_contain_text(f"The current dataset ({COUNTY}) and your work are unchanged")
         wait_idle(page)
         expect(loaded_heading(page)).to_have_text(f"Loaded: {COUNTY}")
         expect(metric(page, "Centres")).to_have_text(str(N_CENTRES))
@@ -356,3 +359,64 @@ def test_bad_centres_file_keeps_the_loaded_dataset(offline_page: Any, app_url: s
 
     expect_plan(page, expected.totals)
     assert_offline(offline_page)
+
+
+def load_council(page: Any, url: str, council: str) -> None:
+    """Data page -> a council -> its real 2025 network (the default choice) -> Load."""
+    from playwright.sync_api import expect
+
+    open_data_page(page, url)
+    page.get_by_text(COUNTY_CHOICE, exact=True).click()
+    county = combobox(page, "County or unitary authority")
+    expect(county).to_have_count(1, timeout=WAIT_MS)
+    county.click()
+    page.keyboard.type(council)
+    page.get_by_role("option", name=council, exact=True).click()
+    expect(county).to_have_value(council, timeout=WAIT_MS)
+    real = page.get_by_text(re.compile(r"^Real: the \d+ centres and hubs open in 2025"))
+    expect(real).to_have_count(1, timeout=WAIT_MS)
+    wait_idle(page)
+    click_load(page)
+    expect(loaded_heading(page)).to_have_text(re.compile(rf"^Loaded: {re.escape(council)}: \d+ centres and hubs open "
+                                                         "in 2025$"), timeout=60_000)
+
+
+def test_a_council_s_real_centres_appear_with_their_kind(chromium: Any, app_url: str) -> None:
+    """Cornwall (and Kent, the largest council) on the Plan page at 1280x720: every real centre a marker,
+    its kind and postcode in the tooltip, the figures lib's."""
+    from playwright.sync_api import expect
+
+    from lib.catchment import prepare
+    from lib.datasets import council_dataset
+    from lib.metrics import evaluate
+    from lib.scenario import Scenario
+
+    context = chromium.new_context(viewport={"width": 1280, "height": 720}, device_scale_factor=1)
+    blocked: list[str] = []
+    context.route("**/*", lambda r: (r.continue_() if (urlparse(r.request.url).hostname or "") in
+                                     {"127.0.0.1", "localhost"} or r.request.url.startswith(("data:", "blob:"))
+                                     else (blocked.append(r.request.url), r.abort())))
+    page = context.new_page()
+    try:
+        for council in ("Cornwall", "Kent"):
+            ds = council_dataset(council)
+            net = prepare(ds)
+            totals = evaluate(net, Scenario.baseline(net.centre_ids)).totals()
+            load_council(page, app_url, council)
+            expect_plan(page, totals)
+            cid = ds.centres.iloc[0]["centre_id"]
+            m = page.locator(f'.leaflet-marker-icon[data-centre-id="{cid}"]')
+            m.scroll_into_view_if_needed()
+            m.hover(force=True)
+            tip = page.locator(".leaflet-tooltip.cm-tip")
+            expect(tip).to_contain_text("location: postcode", timeout=WAIT_MS)
+            # the hovered marker may be a neighbour drawn on top: check whichever centre the tooltip names
+            text = tip.inner_text()
+            shown = ds.centres[[text.startswith(n) for n in ds.centres["name"]]]
+            assert len(shown) >= 1, text
+            assert any(k in text and p in text for k, p in zip(shown["kind"], shown["postcode"], strict=True)), text
+            page.locator('[data-testid="stMainBlockContainer"]').evaluate("e => e.scrollIntoView()")
+            shot(page, f"plan_{council.lower()}_real_network_1280x720")
+    finally:
+        context.close()
+    assert blocked == [], blocked
