@@ -48,3 +48,14 @@ def grid_dataset() -> Dataset:
 def grid() -> Dataset:
     return grid_dataset()
 
+
+@pytest.fixture
+def db(tmp_path, monkeypatch) -> str:
+    """A fresh SQLite scenario store for an AppTest (``DATABASE_URL``; the app's cached store dropped)."""
+    import streamlit as st
+
+    url = f"sqlite:///{tmp_path / 'scenarios.sqlite3'}"
+    monkeypatch.setenv("DATABASE_URL", url)
+    st.cache_resource.clear()
+    yield url
+    st.cache_resource.clear()

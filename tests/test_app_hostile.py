@@ -16,7 +16,6 @@ import zipfile
 from pathlib import Path
 
 import pytest
-import streamlit as st
 from markdown_it import MarkdownIt
 from streamlit.testing.v1 import AppTest
 
@@ -40,15 +39,6 @@ HOSTILE = [
     "x" * 10_000 + "PWN_long",
 ]
 BROWSER = "H" * 32
-
-
-@pytest.fixture
-def db(tmp_path, monkeypatch) -> str:
-    url = f"sqlite:///{tmp_path / 'scenarios.sqlite3'}"
-    monkeypatch.setenv("DATABASE_URL", url)
-    st.cache_resource.clear()
-    yield url
-    st.cache_resource.clear()
 
 
 def run(at: AppTest) -> AppTest:

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
-import streamlit as st
 from streamlit.testing.v1 import AppTest
 from textcheck import shown
 
@@ -15,15 +13,6 @@ from lib.store import ScenarioStore
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
 IDS = list(prepare(load_default()).centre_ids)
-
-
-@pytest.fixture
-def db(tmp_path, monkeypatch) -> str:
-    url = f"sqlite:///{tmp_path / 'scenarios.sqlite3'}"
-    monkeypatch.setenv("DATABASE_URL", url)
-    st.cache_resource.clear()
-    yield url
-    st.cache_resource.clear()
 
 
 def run(at: AppTest) -> AppTest:

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from helpers import pick_option
 
 pytestmark = pytest.mark.browser
 
@@ -189,21 +190,6 @@ def expect_figures(page: Any, totals: dict) -> None:
 
 def assert_offline(op: Any) -> None:
     assert op.blocked == [], f"page tried to reach the network: {op.blocked}"
-
-
-def pick_option(page: Any, combobox: Any, query: str, wanted: re.Pattern[str], max_steps: int = 30) -> None:
-    """Keyboard only: type ``query`` into a focused select, ArrowDown until the active option matches, Enter."""
-    combobox.focus()
-    page.keyboard.type(query)
-    page.wait_for_timeout(250)
-    for _ in range(max_steps):
-        active = combobox.get_attribute("aria-activedescendant")
-        text = page.locator(f'[id="{active}"]').inner_text() if active else ""
-        if wanted.search(text):
-            page.keyboard.press("Enter")
-            return
-        page.keyboard.press("ArrowDown")
-    raise AssertionError(f"no option matching {wanted.pattern!r} after typing {query!r}")
 
 
 def tab_to(page: Any, predicate_js: str, max_tabs: int = 12) -> None:
