@@ -77,3 +77,13 @@ def test_a_council_with_no_records_offers_only_the_illustrative_network(at):
     choose_council(at, "Swindon")
     assert at.radio(key="data_network").options == [
         "Illustrative network of 17 centres (placed by the p-median rule, for what-if work)", "My own centres file"]
+
+
+def test_norfolk_2025_is_offered_beside_the_default(at):
+    at.radio(key="data_source").set_value("Norfolk 2025 (17 centres and hubs open today, DfE register)")
+    at.run()
+    button(at, "Load this dataset").click()
+    at.run()
+    assert not at.exception, at.exception
+    ds = at.session_state["custom_network"].dataset
+    assert ds.name == "Norfolk: 17 centres and hubs open in 2025" and len(ds.centres) == 17

@@ -31,6 +31,7 @@ from ui import data_loading, session, workspace
 
 ATTRIBUTION = (Path(__file__).parent / "attribution.md").read_text()
 DEFAULT = "Norfolk default (embedded: the 2011 network of 54 centres)"
+NORFOLK_2025 = "Norfolk 2025 (17 centres and hubs open today, DfE register)"
 COUNTY = "An English county or unitary authority"
 REAL, ILLUSTRATIVE, OWN_CENTRES = "real", "illustrative", "own"
 OWN_AREAS = "My own areas file (CSV/XLSX, or the published IoD2019 / ONS files as they are)"
@@ -72,7 +73,7 @@ if workspace.scoped():
 st.markdown("### Load a dataset")
 st.caption("Nothing changes until the new dataset has loaded without error: a problem is reported with "
            "its file, row and column, and the current dataset and every saved scenario stay as they are.")
-source = st.radio("Areas", [DEFAULT, COUNTY, OWN_AREAS], key="data_source")
+source = st.radio("Areas", [DEFAULT, NORFOLK_2025, COUNTY, OWN_AREAS], key="data_source")
 county = st.selectbox("County or unitary authority", county_names(), key="data_county",
                       index=county_names().index("Hertfordshire")) if source == COUNTY else None
 areas_file = st.file_uploader("Areas file(s)", type=["csv", "xlsx"], accept_multiple_files=True,
@@ -145,6 +146,8 @@ if st.button("Load this dataset", type="primary", key="data_load"):
                                                  "remove it to use an illustrative network")
         if source == DEFAULT:
             data_loading.use_default()
+        elif source == NORFOLK_2025:
+            data_loading.use_dataset(council_dataset(DEFAULT_COUNTY), source={"kind": "named"})
         elif source == COUNTY and network in (REAL, ILLUSTRATIVE) and not (
                 assignment_upload or boundaries_upload or grouping_upload):
             progress.progress(35, text="Locating centres…")
