@@ -521,7 +521,10 @@ def upgrade_schema(engine: Engine, target: int = SCHEMA_VERSION) -> int:
     if not 1 <= target <= SCHEMA_VERSION:
         raise ValueError(f"schema version must be 1..{SCHEMA_VERSION}")
     with engine.connect() as conn:  # fast path: already current, no lock taken
-        found = _current_schema_version(conn)
+        try:
+            found = _current_schema_version(conn)
+        except SchemaError:  # maybe another process committed its upgrade between our two looks: decide under the lock
+            found = -1
     if found == target:
         return found
     if found > target:

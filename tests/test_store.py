@@ -764,3 +764,12 @@ def test_cli_prints_both_links_of_a_stored_scenario(tmp_path, monkeypatch, capsy
     assert main(["links", "no-such-id"]) == 2
     err = capsys.readouterr().err
     assert err.startswith("error:") and len(err.strip().splitlines()) == 1
+
+
+def test_a_database_that_is_not_a_store_is_refused(db_url):
+    engine = create_store_engine(db_url)
+    with engine.begin() as conn:
+        conn.exec_driver_sql("CREATE TABLE scenarios (id VARCHAR(10) PRIMARY KEY)")
+    engine.dispose()
+    with pytest.raises(SchemaError, match="not a scenario store"):  # also after the unlocked first look
+        ScenarioStore(db_url)
