@@ -99,12 +99,11 @@ def council_centres(council: str, areas: pd.DataFrame, *, linked_sites: bool = F
     y = rows["northing"].to_numpy(float).copy()
     quality = np.where(live, "postcode", "").astype(object)  # object: "terminated postcode" must fit
     if terminated.any():
-        pool = areas if england is None else england
         if england is None:
             from lib.data import england_areas
 
-            pool = england_areas()
-        where = pool.set_index("area_id")[["x", "y"]]
+            england = england_areas()
+        where = england.set_index("area_id")[["x", "y"]]
         codes = rows.loc[terminated, "lsoa11cd"]
         known = codes.isin(where.index)
         idx = codes[known].index

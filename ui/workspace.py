@@ -324,13 +324,7 @@ def reload_theirs() -> None:
         from ui import drafts
 
         drafts.forget()
-        (open_stored if not scoped() or not info.edit_token else _reopen_with_token)(info.id)
-
-
-def _reopen_with_token(scenario_id: str) -> None:
-    stored = store().granted(browser.browser_key(), scenario_id)
-    if stored is not None:
-        start(stored.scenario, stored)
+        open_stored(info.id)  # with this browser's grant when it has one, in a link session too
 
 
 def _saved(stored: StoredScenario) -> None:

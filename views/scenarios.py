@@ -114,7 +114,8 @@ else:
     rows = picked.selection.rows if picked is not None else []
     if rows and rows[0] < len(here):
         entry = here[rows[0]]
-        mine = entry.id in granted and not entry.read_only
+        own = store.granted(browser.browser_key(), entry.id) if entry.id in granted and not entry.read_only else None
+        mine = own is not None  # this browser holds the editing right: rename and delete are offered
         st.markdown(f"**{md(entry.name)}** · {md(entry.description)}")
         b1, b2, b3 = st.columns(3)
         confirm_open = dirty and st.session_state.get("confirm_open") != entry.id
@@ -138,17 +139,15 @@ else:
             with b3.popover("Delete…"):
                 st.write(f"Delete **{md(entry.name)}**? This cannot be undone from the app.")
                 if st.button("Yes, delete", type="primary", key="confirm_delete"):
-                    own = store.granted(browser.browser_key(), entry.id)
                     try:
-                        store.delete(entry.id, edit_token=own.edit_token if own else "", author=workspace.author())
+                        store.delete(entry.id, edit_token=own.edit_token, author=workspace.author())
                         st.rerun()
                     except (StoreError, ValueError) as exc:
                         st.error(md(str(exc)))
             new_name = st.text_input("Rename to", key="rename_to", max_chars=200)
             if st.button("Rename", key="rename_entry", disabled=not new_name.strip()):
-                own = store.granted(browser.browser_key(), entry.id)
                 try:
-                    store.rename(entry.id, new_name.strip(), entry.version, edit_token=own.edit_token if own else "",
+                    store.rename(entry.id, new_name.strip(), entry.version, edit_token=own.edit_token,
                                  author=workspace.author())
                     st.rerun()
                 except (StoreError, ValueError) as exc:
