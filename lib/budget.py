@@ -6,9 +6,18 @@
     saving         = baseline total - scenario total
     envelope       = envelope amount, or baseline total * (1 - cut % / 100)
     envelope gap   = envelope - total   (negative: over the envelope)
+
+The waterfall from the baseline total B to the scenario total S (each step exact, so they sum to S - B):
+
+    fewer lots        = management per lot * (lots_S - lots_B)
+    closed centres    = sum of base cost by phase over open centres_S - over all centres (B: all open)
+    changed reach     = rate * (children covered_S - children covered_B)
+    weighting         = rate * ((weighted reach_S - weighted reach_B) - (children covered_S - children covered_B))
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -39,3 +48,43 @@ def envelope(baseline_total: float, params: BudgetParameters) -> float:
     if params.envelope_amount is not None:
         return float(params.envelope_amount)
     return float(baseline_total) * (1.0 - params.cut_percent / 100.0)
+
+
+@dataclass(frozen=True)
+class BudgetParts:
+    """The parts a budget total is made of: total = lots * management + base costs + rate * weighted reach."""
+
+    lots: int
+    base_costs: float
+    children_covered: float
+    weighted_reach: float
+
+    def total(self, params: BudgetParameters) -> float:
+        return self.lots * params.management_per_lot + self.base_costs + params.rate_per_weighted_child * \
+            self.weighted_reach
+
+
+WATERFALL_STEPS = ("Fewer lots (management)", "Closed centres (base costs)", "Changed reach",
+                   "Deprivation weighting")
+
+
+def waterfall(baseline: BudgetParts, scenario: BudgetParts, params: BudgetParameters) -> list[tuple[str, float]]:
+    """The steps from the baseline total to the scenario total (see the module docstring); they sum to
+    ``scenario.total - baseline.total`` (a negative step is a saving)."""
+    rate = params.rate_per_weighted_child
+    d_children = scenario.children_covered - baseline.children_covered
+    amounts = (params.management_per_lot * (scenario.lots - baseline.lots),
+               scenario.base_costs - baseline.base_costs,
+               rate * d_children,
+               rate * ((scenario.weighted_reach - baseline.weighted_reach) - d_children))
+    return list(zip(WATERFALL_STEPS, (float(a) for a in amounts), strict=True))
+
+
+def describe_gap(gap: float) -> str:
+    """'£412k over the envelope', '£95k headroom', 'exactly on the envelope' (gap = envelope - total)."""
+    if abs(gap) < 500:
+        return "exactly on the envelope" if abs(gap) < 0.5 else f"£{abs(gap):,.0f} " + (
+            "headroom" if gap > 0 else "over the envelope")
+    amount = abs(gap)
+    text = f"£{amount / 1e6:,.2f}m" if amount >= 1e6 else f"£{amount / 1e3:,.0f}k"
+    return f"{text} headroom" if gap > 0 else f"{text} over the envelope"

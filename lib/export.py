@@ -1,4 +1,4 @@
-"""Exports: the assignment CSV (centre_id, group, status, lot_route, lead_agency, merged_into),
+"""Exports: the assignment CSV (centre_id, group, status, lot_route, lead_agency, merged_into, lead_type),
 with spreadsheet formulas neutralised, and its inverse import.
 """
 
@@ -12,12 +12,14 @@ import pandas as pd
 
 from lib.errors import DataError
 from lib.metrics import Evaluation
-from lib.scenario import LOT_ROUTES, Lot, Scenario
+from lib.scenario import LEAD_TYPE_LABELS, LEAD_TYPES, LOT_ROUTES, ROUTE_LABELS, Lot, Scenario
 from lib.tables import read_table, rename_columns, require_columns, sheet_row
 
-ASSIGNMENT_COLUMNS = ("centre_id", "group", "status", "lot_route", "lead_agency", "merged_into")
+ASSIGNMENT_COLUMNS = ("centre_id", "group", "status", "lot_route", "lead_agency", "merged_into", "lead_type")
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 STATUSES = ("open", "closed", "merged")
+ROUTE_ALIASES = {label: key for key, label in ROUTE_LABELS.items()} | {"in house": "in-house"}
+LEAD_TYPE_ALIASES = {label: key for key, label in LEAD_TYPE_LABELS.items()} | {"not set": "", "vcs": "voluntary"}
 
 
 def neutralise(value: object) -> object:
@@ -50,7 +52,8 @@ def assignment_frame(scenario: Scenario) -> pd.DataFrame:
         lot = scenario.lot(group)
         status = "merged" if cid in scenario.merged_into else "closed" if cid in scenario.closed else "open"
         rows.append({"centre_id": cid, "group": group, "status": status, "lot_route": lot.route,
-                     "lead_agency": lot.lead_agency, "merged_into": scenario.merged_into.get(cid, "")})
+                     "lead_agency": lot.lead_agency, "merged_into": scenario.merged_into.get(cid, ""),
+                     "lead_type": lot.lead_type})
     return pd.DataFrame(rows, columns=list(ASSIGNMENT_COLUMNS))
 
 
@@ -71,7 +74,7 @@ def import_assignment(source: bytes, base: Scenario, file_name: str = "assignmen
     require_columns(frame, ("centre_id", "group"), file_name)
     for col in ASSIGNMENT_COLUMNS:
         if col not in frame:
-            frame[col] = "open" if col == "status" else "tender" if col == "lot_route" else ""
+            frame[col] = "open" if col == "status" else "undecided" if col == "lot_route" else ""
         frame[col] = frame[col].astype(str).str.strip().map(restore)
     known = set(base.group_of)
     seen: set[str] = set()
@@ -88,10 +91,14 @@ def import_assignment(source: bytes, base: Scenario, file_name: str = "assignmen
         status = row.status.lower() or "open"
         if status not in STATUSES:
             raise DataError(file_name, f"status must be open, closed or merged, not {row.status!r}", r, "status")
-        route = row.lot_route.lower() or "tender"
+        route = ROUTE_ALIASES.get(row.lot_route.lower(), row.lot_route.lower()) or "undecided"
         if route not in LOT_ROUTES:
             raise DataError(file_name, f"lot_route must be one of {', '.join(LOT_ROUTES)}, not {row.lot_route!r}",
                             r, "lot_route")
+        lead_type = LEAD_TYPE_ALIASES.get(row.lead_type.lower(), row.lead_type.lower())
+        if lead_type not in LEAD_TYPES:
+            raise DataError(file_name, f"lead_type must be one of {', '.join(t for t in LEAD_TYPES if t)} or blank, "
+                            f"not {row.lead_type!r}", r, "lead_type")
         group_of[row.centre_id] = row.group
         if status != "open":
             closed.add(row.centre_id)
@@ -99,7 +106,7 @@ def import_assignment(source: bytes, base: Scenario, file_name: str = "assignmen
             if row.merged_into not in known:
                 raise DataError(file_name, f"merge target {row.merged_into!r} is not a centre id", r, "merged_into")
             merged[row.centre_id] = row.merged_into
-        lot = Lot(route=route, lead_agency=row.lead_agency)
+        lot = Lot(route=route, lead_agency=row.lead_agency, lead_type=lead_type)
         if lot != Lot():
             lots.setdefault(row.group, lot)
     missing = [c for c in base.group_of if c not in seen]

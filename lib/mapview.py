@@ -115,3 +115,49 @@ def bounds(ev: Evaluation) -> list[list[float]]:
     areas = ev.net.dataset.areas
     return [[float(areas["lat"].min()), float(areas["lon"].min())],
             [float(areas["lat"].max()), float(areas["lon"].max())]]
+
+
+FOCUS_COLOUR = "#d62728"  # an area in a breach, when the officer asks to see it
+FOCUS_MARGIN_DEG = 0.04  # about 3-4 km around what is shown
+
+
+def breach_focus(ev: Evaluation, scope: str, subject: str) -> dict:
+    """What the map shows for one breach (a row of ``Evaluation.breaches``):
+    ``{"group": group to highlight or None, "bounds": [[s, w], [n, e]], "areas": {area_id: colour}}``.
+
+    - a centre: its group, framed around the centre;
+    - a group: the group, framed around its centres;
+    - an area: the area in red and the group of its centre (if any), framed around both;
+    - the budget: nothing highlighted, the whole county.
+    """
+    centres = ev.net.dataset.centres
+    sc = ev.scenario
+    lats: list[float] = []
+    lons: list[float] = []
+    group = None
+    areas: dict[str, str] = {}
+    if scope == "centre" and subject in ev.net.centre_index:
+        i = ev.net.centre_index[subject]
+        group = sc.group_of[subject]
+        lats, lons = [float(centres["lat"].iat[i])], [float(centres["lon"].iat[i])]
+    elif scope == "group":
+        idx = [ev.net.centre_index[c] for c in sc.members(subject)]
+        group = subject if idx else None
+        lats, lons = centres["lat"].to_numpy()[idx].tolist(), centres["lon"].to_numpy()[idx].tolist()
+    elif scope == "area":
+        table = ev.net.dataset.areas
+        hit = np.flatnonzero(table["area_id"].astype(str).to_numpy() == subject)
+        if len(hit):
+            a = int(hit[0])
+            areas = {subject: FOCUS_COLOUR}
+            lats, lons = [float(table["lat"].iat[a])], [float(table["lon"].iat[a])]
+            c = int(ev.ctx.assign[a])
+            if c >= 0:
+                group = sc.group_of[ev.net.centre_ids[c]]
+                lats.append(float(centres["lat"].iat[c]))
+                lons.append(float(centres["lon"].iat[c]))
+    if not lats:
+        return {"group": None, "bounds": bounds(ev), "areas": {}}
+    m = FOCUS_MARGIN_DEG
+    return {"group": group, "areas": areas,
+            "bounds": [[min(lats) - m, min(lons) - m * 1.6], [max(lats) + m, max(lons) + m * 1.6]]}

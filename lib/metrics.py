@@ -16,7 +16,7 @@ from functools import cached_property
 import numpy as np
 import pandas as pd
 
-from lib import budget, rules
+from lib import budget, lots, rules
 from lib.catchment import Network, reach_areas
 from lib.scenario import Scenario
 from lib.tally import GroupTally
@@ -140,7 +140,7 @@ GROUP_METRICS: tuple[Metric, ...] = (
 TOTAL_KEYS = ("groups", "open_centres", "closed_centres", "children", "children_covered",
               "deprived_reach", "deprived_share", "weighted_reach", "budget_total", "baseline_total",
               "saving", "envelope", "envelope_gap", "children_further", "areas_beyond_max_distance",
-              "children_beyond_max_distance", "flags")
+              "children_beyond_max_distance", "flags", "lots", "lots_by_route", "lots_by_lead_type")
 
 TOTAL_LABELS = {
     "groups": "Groups (lots)", "open_centres": "Open centres", "closed_centres": "Closed centres",
@@ -150,6 +150,8 @@ TOTAL_LABELS = {
     "saving": "Saving", "envelope": "Envelope", "envelope_gap": "Envelope gap (+ headroom)",
     "children_further": "Children further away", "areas_beyond_max_distance": "Areas beyond max distance",
     "children_beyond_max_distance": "Children beyond max distance", "flags": "Rule flags",
+    "lots": "Lots (groups with an open centre)", "lots_by_route": "Lots by procurement route",
+    "lots_by_lead_type": "Lots by lead agency type",
 }
 
 
@@ -191,7 +193,8 @@ class Evaluation:
     def totals(self) -> dict[str, float]:
         """County totals, budget and rule-flag counts (keys in ``TOTAL_KEYS``), a fresh copy."""
         out = dict(self._totals)
-        out["flags"] = dict(out["flags"])
+        for key in ("flags", "lots_by_route", "lots_by_lead_type"):
+            out[key] = dict(out[key])
         return out
 
     @cached_property
@@ -228,6 +231,10 @@ class Evaluation:
             "areas_in_gaps": out["areas_beyond_max_distance"],
             "over_envelope": int(s.rules.within_envelope and out["envelope_gap"] < -0.5),
         }
+        table = self._groups_table
+        out["lots_by_route"] = lots.counts_by_route(table)
+        out["lots_by_lead_type"] = {t or "not_set": k for t, k in lots.counts_by_lead_type(table).items()}
+        out["lots"] = sum(out["lots_by_route"].values())
         return out
 
     def centre_breaks(self) -> dict[str, np.ndarray]:
@@ -237,6 +244,50 @@ class Evaluation:
         g = self.group_arrays() if g is None else g
         phases = sum((self.tally.sums[f"phase_{p}"] > 0).astype(int) for p in (1, 2, 3))
         return rules.group_breaks(g, phases, self.scenario.rules)
+
+    def budget_parts(self) -> budget.BudgetParts:
+        """lots, base costs of the open centres, children covered and weighted reach (budget.BudgetParts)."""
+        open_ = self.ctx.is_open
+        return budget.BudgetParts(
+            lots=int((self.tally.sums["open_centres"] > 0).sum()),
+            base_costs=float(budget.base_cost_by_phase(self.net.phase, self.scenario.budget)[open_].sum()),
+            children_covered=float(self.centre["reach"].sum()),
+            weighted_reach=float(self.centre["weighted_reach"].sum()))
+
+    def waterfall(self) -> list[tuple[str, float]]:
+        """Steps from the baseline total to this total (budget.waterfall); they sum to minus the saving."""
+        return budget.waterfall(baseline_parts(self.net, self.scenario), self.budget_parts(), self.scenario.budget)
+
+    def breaches(self) -> pd.DataFrame:
+        """Every broken rule, one row each: rule (key), rule_name, scope (centre/group/area/budget),
+        subject (centre id, group label or area id), name, reason. Centres first, then groups, areas, budget."""
+        s = self.scenario
+        rows: list[tuple[str, str, str, str, str]] = []
+        names = self.net.dataset.centres["name"].to_numpy()
+        for key, mask in self.centre_breaks().items():
+            for i in np.flatnonzero(mask):
+                rows.append((key, "centre", self.net.centre_ids[i], str(names[i]),
+                             rules.centre_reason(self.centre["reach"][i], s.rules)))
+        g = self.group_arrays()
+        labels = self.tally.labels
+        for key, mask in self.group_breaks(g).items():
+            for i in np.flatnonzero(mask):
+                rows.append((key, "group", labels[i], labels[i], rules.group_reason(key, int(i), g, s.rules)))
+        beyond = np.flatnonzero(rules.beyond_max_distance(self.ctx.distance_km, self.ctx.assign, s.rules))
+        areas = self.net.dataset.areas
+        for i in beyond:
+            d = self.ctx.distance_km[i]
+            reason = ("no open centre" if np.isnan(d) else
+                      f"{d:.1f} km from its centre, over {s.rules.max_distance_km:g} km")
+            rows.append(("max_distance", "area", str(areas["area_id"].iat[i]), str(areas["name"].iat[i]),
+                         f"{int(self.net.children[i]):,} children, {reason}"))
+        t = self._totals
+        if t["flags"]["over_envelope"]:
+            rows.append(("within_envelope", "budget", "total", "Budget total",
+                         f"£{-t['envelope_gap']:,.0f} over the envelope of £{t['envelope']:,.0f}"))
+        table = pd.DataFrame(rows, columns=["rule", "scope", "subject", "name", "reason"])
+        table.insert(1, "rule_name", table["rule"].map(rules.RULE_NAMES))
+        return table
 
     def centres_table(self) -> pd.DataFrame:
         """One row per centre: id, name, group, status and every centre figure (a fresh copy)."""
@@ -286,6 +337,7 @@ class Evaluation:
         table["members"] = ["; ".join(members.get(i, [])) for i in table.index]
         table["route"] = [self.scenario.lot(x).route for x in table["group"]]
         table["lead_agency"] = [self.scenario.lot(x).lead_agency for x in table["group"]]
+        table["lead_type"] = [self.scenario.lot(x).lead_type for x in table["group"]]
         present = np.stack([self.tally.sums[f"phase_{p}"][table.index] > 0 for p in (1, 2, 3)], axis=1)
         table["phases"] = [",".join(str(p + 1) for p in np.flatnonzero(row)) for row in present]
         labels = table["group"].tolist()
@@ -329,12 +381,20 @@ def evaluate(net: Network, scenario: Scenario, baseline_total: float | None = No
                       baseline_total=float(baseline_total))
 
 
+def baseline_parts(net: Network, scenario: Scenario) -> budget.BudgetParts:
+    """The baseline's budget parts: every centre its own lot and open, reach areas as in the data."""
+    weights = np.asarray(scenario.deprivation.weights, float)[np.clip(net.decile, 1, 10) - 1]
+    ok = net.base_assign >= 0
+    return budget.BudgetParts(
+        lots=net.n_centres,
+        base_costs=float(budget.base_cost_by_phase(net.phase, scenario.budget).sum()),
+        children_covered=float(net.children[ok].sum()),
+        weighted_reach=float((net.children * weights)[ok].sum()))
+
+
 def baseline_budget_total(net: Network, scenario: Scenario) -> float:
     """Budget total of the baseline: every centre its own lot, all open, same parameters.
 
         total = n * management + sum_c (base(phase_c) + rate * weighted reach_c)
     """
-    weights = np.asarray(scenario.deprivation.weights, float)[np.clip(net.decile, 1, 10) - 1]
-    weighted = np.bincount(net.base_assign, weights=net.children * weights, minlength=net.n_centres)
-    costs = budget.centre_cost(net.phase, weighted, np.ones(net.n_centres, bool), scenario.budget)
-    return float(net.n_centres * scenario.budget.management_per_lot + costs.sum())
+    return baseline_parts(net, scenario).total(scenario.budget)

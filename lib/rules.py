@@ -57,19 +57,34 @@ def centre_reason(reach: float, rules: Rules) -> str:
     return f"reach {reach:,.0f} below {rules.min_reach:,.0f}"
 
 
+RULE_NAMES = {
+    "min_reach": "Reach per open centre", "no_open_centre": "Group with no open centre",
+    "group_min": "Group size: at least", "group_max": "Group size: at most", "max_span": "Group span",
+    "mixed_phases": "Each group mixes phases", "max_distance": "Every area near an open centre",
+    "within_envelope": "Total within the envelope",
+}
+
+
+def group_reason(key: str, i: int, g: dict[str, np.ndarray], rules: Rules) -> str:
+    """Why group ``i`` breaks rule ``key``, e.g. 'span 52.3 km over 40 km'."""
+    n = round(float(g["open_centres"][i]))
+    if key == "no_open_centre":
+        return "no open centre"
+    if key == "min_reach":
+        return f"reach per centre {g['reach_per_centre'][i]:,.0f} below {rules.min_reach or 0:,.0f}"
+    if key == "group_min":
+        return f"{n} centre{'' if n == 1 else 's'}, fewer than {rules.group_min}"
+    if key == "group_max":
+        return f"{n} centres, more than {rules.group_max}"
+    if key == "max_span":
+        return f"span {g['span_km'][i]:.1f} km over {rules.max_span_km or 0:g} km"
+    return "phases not mixed"
+
+
 def group_reasons(g: dict[str, np.ndarray], breaks: dict[str, np.ndarray], rules: Rules) -> list[str]:
     """Per group, the reasons it is flagged, e.g. 'span 52.3 km over 40 km; 5 centres, more than 4'."""
-    n = g["open_centres"].round().astype(int)
-    text = {
-        "no_open_centre": lambda i: "no open centre",
-        "min_reach": lambda i: f"reach per centre {g['reach_per_centre'][i]:,.0f} below {rules.min_reach or 0:,.0f}",
-        "group_min": lambda i: f"{n[i]} centre{'' if n[i] == 1 else 's'}, fewer than {rules.group_min}",
-        "group_max": lambda i: f"{n[i]} centres, more than {rules.group_max}",
-        "max_span": lambda i: f"span {g['span_km'][i]:.1f} km over {rules.max_span_km or 0:g} km",
-        "mixed_phases": lambda i: "phases not mixed",
-    }
-    reasons: list[list[str]] = [[] for _ in range(len(n))]
+    reasons: list[list[str]] = [[] for _ in range(len(g["open_centres"]))]
     for key, mask in breaks.items():
         for i in np.flatnonzero(mask):
-            reasons[i].append(text[key](i))
+            reasons[i].append(group_reason(key, int(i), g, rules))
     return ["; ".join(r) for r in reasons]

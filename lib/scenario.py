@@ -14,7 +14,12 @@ from dataclasses import asdict, dataclass, field, fields, replace
 from functools import lru_cache
 
 SCHEMA_VERSION = 1
-LOT_ROUTES = ("tender", "application", "in-house")
+LOT_ROUTES = ("tender", "application", "in-house", "undecided")
+ROUTE_LABELS = {"tender": "competitive tender", "application": "application process", "in-house": "in-house",
+                "undecided": "not decided"}
+LEAD_TYPES = ("", "school", "voluntary", "health", "council", "consortium", "other")
+LEAD_TYPE_LABELS = {"": "not set", "school": "school", "voluntary": "voluntary sector", "health": "health",
+                    "council": "council", "consortium": "consortium", "other": "other"}
 
 
 def default_weights() -> tuple[float, ...]:
@@ -64,10 +69,22 @@ class Rules:
 
 @dataclass(frozen=True)
 class Lot:
-    """Attributes of a group (lot): procurement route and lead agency."""
+    """Attributes of a group (lot): procurement route, lead agency type and (optional) lead agency name.
 
-    route: str = "tender"
+    ``route`` is one of ``LOT_ROUTES`` (default "undecided": not decided), ``lead_type`` one of ``LEAD_TYPES``
+    ("" = not set).
+    """
+
+    route: str = "undecided"
     lead_agency: str = ""
+    lead_type: str = ""
+
+    def __post_init__(self) -> None:
+        if self.route not in LOT_ROUTES:
+            raise ValueError(f"procurement route must be one of {', '.join(LOT_ROUTES)}, not {self.route!r}")
+        if self.lead_type not in LEAD_TYPES:
+            raise ValueError(f"lead agency type must be one of {', '.join(t for t in LEAD_TYPES if t)}, "
+                             f"not {self.lead_type!r}")
 
 
 @dataclass(frozen=True)
@@ -152,8 +169,21 @@ class Scenario:
         return replace(self, closed=self.closed - {centre_id}, merged_into=merged)
 
     def with_lot(self, group: str, lot: Lot) -> Scenario:
+        return self.with_lots([group], lot)
+
+    def with_lots(self, groups: Iterable[str], lot: Lot | None = None, **changes: str) -> Scenario:
+        """Set the lot attributes of several groups at once: ``lot`` for each, or only the fields in
+        ``changes`` (e.g. ``route="application"``), keeping each group's other attributes."""
+        used = set(self.group_of.values())
         lots = dict(self.lots)
-        lots[group] = lot
+        for group in groups:
+            if group not in used:
+                raise KeyError(f"unknown group {group}")
+            new = lot if lot is not None else replace(self.lot(group), **changes)
+            if new == Lot():
+                lots.pop(group, None)
+            else:
+                lots[group] = new
         return replace(self, lots=lots)
 
     def _known(self, ids: Iterable[str]) -> None:
@@ -240,4 +270,50 @@ def describe_changes(before: Scenario, after: Scenario, names: Mapping[str, str]
                      else f"{names.get(c, c)} closed")
     for c in sorted(before.closed - after.closed):
         lines.append(f"{names.get(c, c)} reopened")
+    lines += _lot_changes(before, after)
+    lines += _setting_changes(before, after)
     return lines
+
+
+def _lot_changes(before: Scenario, after: Scenario) -> list[str]:
+    """'G3: route competitive tender -> application process', one line per changed field of a lot."""
+    lines = []
+    for g in sorted(set(before.lots) | set(after.lots), key=natural_key):
+        if g not in set(after.group_of.values()):
+            continue
+        old, new = before.lot(g), after.lot(g)
+        if old.route != new.route:
+            lines.append(f"{g}: route {ROUTE_LABELS[old.route]} -> {ROUTE_LABELS[new.route]}")
+        if old.lead_type != new.lead_type:
+            lines.append(f"{g}: lead agency type {LEAD_TYPE_LABELS[old.lead_type]} -> "
+                         f"{LEAD_TYPE_LABELS[new.lead_type]}")
+        if old.lead_agency != new.lead_agency:
+            lines.append(f"{g}: lead agency {new.lead_agency!r}" if new.lead_agency
+                         else f"{g}: lead agency name cleared")
+    return lines
+
+
+def _setting_changes(before: Scenario, after: Scenario) -> list[str]:
+    """'Budget: cut percent 10 -> 25', one line per changed rule, budget or deprivation setting."""
+    lines = []
+    for title, old, new in (("Rules", before.rules, after.rules), ("Budget", before.budget, after.budget),
+                            ("Deprivation", before.deprivation, after.deprivation)):
+        for f in fields(old):
+            a, b = getattr(old, f.name), getattr(new, f.name)
+            if a != b:
+                lines.append(f"{title}: {f.name.replace('_', ' ')} {_short(a)} -> {_short(b)}")
+    if before.name != after.name:
+        lines.append(f"Renamed to {after.name!r}")
+    if before.notes != after.notes:
+        lines.append("Notes edited")
+    return lines
+
+
+def _short(value: object) -> str:
+    if value is None:
+        return "off"
+    if isinstance(value, float):
+        return f"{value:,.6g}"
+    if isinstance(value, tuple):
+        return "(" + ", ".join(_short(v) for v in value) + ")"
+    return str(value)

@@ -64,7 +64,7 @@ def test_assignment_round_trip():
 @pytest.mark.parametrize(("edit", "where"), [
     (lambda t: t.replace("nfk-nar,", "nfk-nowhere,"), "row 3, column 'centre_id'"),
     (lambda t: t.replace(",open,", ",shut,", 1), "column 'status'"),
-    (lambda t: t.replace(",tender,", ",auction,", 1), "column 'lot_route'"),
+    (lambda t: t.replace(",undecided,", ",auction,", 1), "column 'lot_route'"),
 ])
 def test_assignment_import_errors_name_row_and_column(edit, where):
     text = edit(assignment_csv(BASE))
