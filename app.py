@@ -17,6 +17,7 @@ st.set_page_config(page_title="Centre Planner", page_icon=str(HERE / "static" / 
 
 pages = [
     st.Page("views/plan.py", title="Plan", icon=":material/map:", default=True),
+    st.Page("views/budget.py", title="Budget", icon=":material/payments:"),
     st.Page("views/scenarios.py", title="Scenarios", icon=":material/folder_open:"),
     st.Page("views/compare.py", title="Compare", icon=":material/compare:"),
     st.Page("views/data.py", title="Data", icon=":material/database:"),

@@ -81,10 +81,18 @@ def waterfall(baseline: BudgetParts, scenario: BudgetParts, params: BudgetParame
 
 
 def describe_gap(gap: float) -> str:
-    """'£412k over the envelope', '£95k headroom', 'exactly on the envelope' (gap = envelope - total)."""
-    if abs(gap) < 500:
-        return "exactly on the envelope" if abs(gap) < 0.5 else f"£{abs(gap):,.0f} " + (
-            "headroom" if gap > 0 else "over the envelope")
+    """'£412k over the envelope', '£95k headroom', '£630 headroom', 'exactly on the envelope'
+    (gap = envelope - total; pounds below £10k, thousands below £1m, then millions)."""
     amount = abs(gap)
-    text = f"£{amount / 1e6:,.2f}m" if amount >= 1e6 else f"£{amount / 1e3:,.0f}k"
+    if amount < 0.5:
+        return "exactly on the envelope"
+    text = (f"£{amount:,.0f}" if amount < 1e4 else f"£{amount / 1e3:,.0f}k" if amount < 1e6
+            else f"£{amount / 1e6:,.2f}m")
     return f"{text} headroom" if gap > 0 else f"{text} over the envelope"
+
+
+def money(x: float) -> str:
+    """£10.13m for large amounts, £40,000 for small; a minus sign (−) before the pound sign."""
+    sign = "−" if x < -0.5 else ""
+    x = abs(x)
+    return sign + (f"£{x / 1e6:,.2f}m" if x >= 1e5 else f"£{x:,.0f}")

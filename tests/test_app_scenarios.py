@@ -168,6 +168,11 @@ def test_a_viewing_link_stays_read_only_on_every_page(db):
         at.switch_page("views/plan.py")
         run(at)
         assert "Move" not in labels(at) and all(n.disabled for n in at.number_input)
+        assert at.number_input and all(c.disabled for c in at.checkbox if c.key.startswith("rule_"))
+        at.switch_page("views/budget.py")
+        run(at)
+        widgets = [*at.number_input, *at.slider, *at.radio]
+        assert widgets and all(w.disabled for w in widgets)  # the budget shown, not editable
     # the store refuses whatever the page might do
     store = ScenarioStore(db)
     assert store.get(saved.id).version == 1

@@ -112,3 +112,20 @@ def test_scenario_survives_json_round_trip(steps, notes):
 
     sc = replace(sc, notes=notes)
     assert Scenario.from_json(sc.to_json()) == sc
+
+
+@PROPS
+@given(st.lists(op, max_size=20), st.floats(0, 90), st.lists(st.floats(0, 5), min_size=10, max_size=10))
+def test_waterfall_steps_sum_to_the_saving_and_lots_never_hold_closed_centres(steps, cut, weights):
+    from dataclasses import replace
+
+    from lib.scenario import BudgetParameters, Deprivation
+
+    sc = replace(BASE, budget=BudgetParameters(cut_percent=cut), deprivation=Deprivation(weights=tuple(weights)))
+    for step in steps:
+        sc = apply(sc, step)
+    ev = evaluate(NET, sc)
+    t = ev.totals()
+    assert sum(v for _, v in ev.waterfall()) == pytest.approx(-t["saving"], abs=1e-6)
+    open_groups = {sc.group_of[c] for c in IDS if c not in sc.closed}
+    assert t["lots"] == len(open_groups) == sum(t["lots_by_route"].values())

@@ -3,28 +3,20 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import replace
-from functools import partial
 
 import numpy as np
 import pandas as pd
 import streamlit as st
 
+from lib.budget import money
 from lib.history import History
 from lib.metrics import Evaluation
-from lib.scenario import BudgetParameters, Deprivation, Rules, Scenario
 from lib.text import md, plain
 from ui import session
+from ui.lots_panel import draw_lot_counts
 
 FLAG_BG = "background-color: #fde0dc"
 FLAG_TEXT = "color: #b00020; font-weight: 700"
-
-
-def _money(x: float) -> str:
-    """£10.13m for large amounts, £40,000 for small; minus sign before the pound sign."""
-    sign = "−" if x < -0.5 else ""
-    x = abs(x)
-    return sign + (f"£{x / 1e6:,.2f}m" if x >= 1e5 else f"£{x:,.0f}")
 
 
 def draw_totals(ev: Evaluation, base: Evaluation) -> None:
@@ -36,16 +28,16 @@ def draw_totals(ev: Evaluation, base: Evaluation) -> None:
         ("Children covered", f"{t['children_covered']:,}", t["children_covered"] - b["children_covered"], "normal"),
         ("In 30% most deprived areas", f"{t['deprived_share']:.1%}", None, "off"),
         ("Weighted reach", f"{t['weighted_reach']:,.0f}", None, "off"),
-        ("Budget total", _money(t["budget_total"]), t["budget_total"] - b["budget_total"], "inverse"),
-        ("Saving vs baseline", _money(t["saving"]), None, "off"),
-        ("Envelope gap", _money(t["envelope_gap"]), None, "off"),
+        ("Budget total", money(t["budget_total"]), t["budget_total"] - b["budget_total"], "inverse"),
+        ("Saving vs baseline", money(t["saving"]), None, "off"),
+        ("Envelope gap", money(t["envelope_gap"]), None, "off"),
     ]
     for row in range(0, len(items), 2):
         cols = st.columns(2)
         for col, (label, value, delta, colour) in zip(cols, items[row:row + 2], strict=True):
             if isinstance(delta, float):
                 # ASCII "-": Streamlit reads the delta's direction (arrow, colour) from its first character
-                delta = None if abs(delta) < 0.5 else (("+" if delta > 0 else "-") + _money(abs(delta)))
+                delta = None if abs(delta) < 0.5 else (("+" if delta > 0 else "-") + money(abs(delta)))
             elif delta == 0:
                 delta = None
             col.metric(label, value, delta=delta, delta_color=colour, border=True)
@@ -53,13 +45,14 @@ def draw_totals(ev: Evaluation, base: Evaluation) -> None:
     gap = "over the envelope" if f["over_envelope"] else "within the envelope"
     msg = (f"**Rule flags:** {f['centres_below_min_reach']} centres below the minimum reach · "
            f"{f['groups_flagged']} groups flagged · {f['areas_in_gaps']} areas beyond the distance limit · "
-           f"budget {gap} ({_money(t['envelope'])}).")
+           f"budget {gap} ({money(t['envelope'])}).")
     if f["centres_below_min_reach"] or f["groups_flagged"] or f["areas_in_gaps"] or f["over_envelope"]:
         st.error(msg)
     else:
         st.success(msg)
     if t["children_further"]:
         st.caption(f"{t['children_further']:,} children now have a further centre than in the baseline.")
+    draw_lot_counts(ev)
 
 
 def _group_options(ev: Evaluation) -> list[str]:
@@ -173,61 +166,3 @@ def draw_change_log(hist: History) -> None:
         st.caption("No changes yet: this is the baseline (every centre its own lot).")
         return
     st.markdown("\n".join(f"{i}. {md(line)}" for i, line in enumerate(hist.log, start=1)))
-
-
-def draw_settings(sc: Scenario, disabled: bool = False) -> Scenario:
-    """Rule thresholds, budget parameters and deprivation weights: returns the edited scenario
-    (``disabled``: shown, not editable, as in a read-only view)."""
-    r, b, d = sc.rules, sc.budget, sc.deprivation
-    if disabled:
-        st.caption("Read-only view: the settings are shown as the scenario has them, and cannot be changed.")
-    num = partial(st.number_input, disabled=disabled)
-    chk = partial(st.checkbox, disabled=disabled)
-    c1, c2, c3 = st.columns(3)
-    with c1:
-        st.markdown("**Rules**")
-        rules = Rules(
-            min_reach=num("Minimum reach per open centre", 0, 10_000, int(r.min_reach or 0), 50),
-            group_min=num("Group size: at least", 1, 100, int(r.group_min or 1)),
-            group_max=num("Group size: at most", 1, 1000, int(r.group_max or 1000)),
-            max_span_km=num("Maximum group span (km)", 0.0, 500.0, float(r.max_span_km or 500), 5.0),
-            max_distance_km=num("Every area within (km) of an open centre", 0.0, 200.0,
-                                            float(r.max_distance_km or 200), 1.0),
-            within_envelope=chk("Total within the envelope", r.within_envelope),
-            mixed_phases=chk("Each group mixes phases", r.mixed_phases),
-        )
-    with c2:
-        st.markdown("**Budget (£ a year)**")
-        budget = replace(
-            b,
-            management_per_lot=num("Management cost per lot", 0.0, 1e7, b.management_per_lot, 5000.0),
-            base_cost_phase_1=num("Base cost, phase 1 centre", 0.0, 1e7, b.base_cost_phase_1, 5000.0),
-            base_cost_phase_2=num("Base cost, phase 2 centre", 0.0, 1e7, b.base_cost_phase_2, 5000.0),
-            base_cost_phase_3=num("Base cost, phase 3 centre", 0.0, 1e7, b.base_cost_phase_3, 5000.0),
-            base_cost_phase_unknown=num("Base cost, phase unknown", 0.0, 1e7, b.base_cost_phase_unknown,
-                                                    5000.0),
-            rate_per_weighted_child=num("Rate per weighted child", 0.0, 10_000.0,
-                                                    b.rate_per_weighted_child, 1.0),
-            cut_percent=num("Grant cut %", 0.0, 100.0, b.cut_percent, 1.0),
-        )
-        st.caption("Lot value = management cost per lot + Σ over its open centres of (base cost by phase + "
-                   "rate × weighted reach). Envelope = baseline total × (1 − cut %).")
-    with c3:
-        st.markdown("**Deprivation**")
-        threshold = st.slider("Deprived = IMD decile at most", 1, 10, d.threshold, disabled=disabled)
-        weights = st.data_editor(pd.DataFrame({"IMD decile": range(1, 11), "weight": list(d.weights)}),
-                                 hide_index=True, disabled=True if disabled else ["IMD decile"],
-                                 key="weights_editor")
-        st.caption("Weighted reach = Σ children × weight of the area's decile.")
-    dep = Deprivation(threshold=int(threshold), weights=tuple(float(w) for w in weights["weight"]))
-    rules = replace(rules, min_reach=float(rules.min_reach), max_span_km=float(rules.max_span_km),
-                    max_distance_km=float(rules.max_distance_km))
-    if rules == _as_float(r) and budget == b and dep == d:
-        return sc
-    return replace(sc, rules=rules, budget=BudgetParameters(**budget.__dict__), deprivation=dep)
-
-
-def _as_float(r: Rules) -> Rules:
-    return replace(r, min_reach=float(r.min_reach or 0), group_min=int(r.group_min or 1),
-                   group_max=int(r.group_max or 1000), max_span_km=float(r.max_span_km or 500),
-                   max_distance_km=float(r.max_distance_km or 200))

@@ -2,28 +2,24 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 import streamlit as st
 
 from lib import mapview, palette
-from lib.export import briefing_workbook, safe_frame
+from lib.export import safe_frame
 from lib.text import md
 from ui import session, workspace
+from ui.lots_panel import draw_lots_panel
+from ui.pack_downloads import XLSX, board_pack
 from ui.plan_panels import (
     draw_change_log,
     draw_group_table,
     draw_keyboard_moves,
     draw_list_view,
-    draw_settings,
     draw_totals,
 )
+from ui.rules_panel import FOCUS, clear_focus, draw_rules_panel
 
 MAP_KEY = "plan_map"
-ATTRIBUTION = ("Contains public sector information licensed under the Open Government Licence v3.0. "
-               "Source: ONS; MHCLG English Indices of Deprivation 2019; DfE Get Information about Schools and "
-               "List of family hub sites (2025); OS and Royal Mail data © Crown copyright and database right 2025. "
-               "Centre locations are postcode points, approximate or illustrative, never exact addresses.")
 NEW_GROUP = "__new__"
 
 net = session.network()
@@ -114,8 +110,13 @@ with right:
     draw_totals(ev, base)
 
 selected_group = st.session_state.get("selected_group")
+focus = st.session_state.get(FOCUS)
 with left:
     area_style, legend = mapview.area_shading(ev, shading, colours)
+    if focus:
+        area_style = {**area_style, **focus["areas"]}
+        st.caption(f"Showing a breach: {focus['scope']} **{md(focus['subject'])}**.")
+        st.button("Clear the highlight", key="clear_focus_top", on_click=clear_focus)
     try:
         from components.centre_map import centre_map
     except ImportError:  # the component ships in components/; without it the keyboard path still works
@@ -126,7 +127,8 @@ with left:
             groups=mapview.group_badges(ev, colours),
             attribution="Boundaries: ONS; centres: DfE (OGL v3.0); contains OS data © Crown copyright 2025",
             area_style=area_style, legend=legend, boundaries_url=session.boundaries_url(net),
-            highlight_group=selected_group, fit_bounds=mapview.bounds(ev), tiles=tiles, key=MAP_KEY,
+            highlight_group=focus["group"] if focus else selected_group,
+            fit_bounds=focus["bounds"] if focus else mapview.bounds(ev), tiles=tiles, key=MAP_KEY,
             on_move=_on_map_move, on_action=_on_map_action, on_select=_on_map_select, height=640,
             readonly=readonly,
         )
@@ -140,26 +142,29 @@ with right:
     else:
         draw_keyboard_moves(ev, names, _apply_move, NEW_GROUP)
 
-tabs = st.tabs(["Groups", "Centres (list view)", "Change log", "Settings"])
+tabs = st.tabs(["Groups", "Lots", "Rules", "Centres (list view)", "Change log"])
 with tabs[0]:
     picked = draw_group_table(ev)
     d1, d2, _ = st.columns([1, 1, 3])
-    notes = workspace.notes_for_export()
-    # callables: the files are built only when clicked, not on every rerun
-    d1.download_button("Download Excel briefing", lambda: briefing_workbook(ev, notes, ATTRIBUTION),
-                       file_name="centre-planner-briefing.xlsx", key="download_briefing",
-                       mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+
+    def _workbook() -> bytes:
+        from lib.workbook import board_workbook
+
+        return board_workbook(board_pack(ev, base))
+
+    # callables: the files are built only when clicked, not on every rerun (the whole pack: Budget page)
+    d1.download_button("Download Excel workbook", _workbook, file_name="centre-planner-board-pack.xlsx",
+                       key="download_briefing", mime=XLSX)
     d2.download_button("Download groups CSV", lambda: safe_frame(ev.groups_table()).to_csv(index=False),
                        file_name="groups.csv", mime="text/csv", key="download_groups")
     if picked != selected_group:
         st.session_state["selected_group"] = picked
         st.rerun()
 with tabs[1]:
-    draw_list_view(ev, names, readonly)
+    draw_lots_panel(ev, readonly)
 with tabs[2]:
-    draw_change_log(hist)
+    draw_rules_panel(ev, readonly)
 with tabs[3]:
-    new = draw_settings(ev.scenario, disabled=readonly)
-    if new != ev.scenario and not readonly:
-        session.commit(replace(new))
-        st.rerun()
+    draw_list_view(ev, names, readonly)
+with tabs[4]:
+    draw_change_log(hist)

@@ -258,7 +258,7 @@ def test_hostile_text_is_inert_everywhere(offline_contexts: Any, app_server_runn
         for m in page.locator(".leaflet-marker-icon[data-centre-id]").all()[:3]:
             m.hover()
             page.wait_for_timeout(200)
-        for tab in ("Groups", "Centres (list view)", "Change log", "Settings"):
+        for tab in ("Groups", "Lots", "Rules", "Centres (list view)", "Change log"):
             page.get_by_role("tab", name=tab).click()
             page.wait_for_timeout(300)
         go_to(page, "Scenarios", "Scenarios")
@@ -270,14 +270,14 @@ def test_hostile_text_is_inert_everywhere(offline_contexts: Any, app_server_runn
         page.get_by_role("textbox", name="Note", exact=True).fill(" ".join(hostile(px, "note")))
         page.get_by_role("button", name="Add note").click()
         page.wait_for_timeout(1500)
-        for name in ("Plan", "Compare", "Data", "Overview", "Scenarios"):
+        for name in ("Plan", "Budget", "Compare", "Data", "Overview", "Scenarios"):
             go_to(page, name, re.compile(rf"^{name}|Compare scenarios|Centre Planner|Loaded"))
             page.wait_for_timeout(1500)
             assert page.evaluate("typeof window.__pwned") == "undefined", name
         go_to(page, "Plan", re.compile(r"^Plan"))
         page.wait_for_selector(f'{MAP}[data-ready="1"]', timeout=60_000)
         with page.expect_download() as dl:
-            page.get_by_role("button", name="Download Excel briefing").click()
+            page.get_by_role("button", name="Download Excel workbook").click()
         assert dl.value.path()
         shot(page, "trust_hostile_plan")
         assert page.evaluate("typeof window.__pwned") == "undefined"
