@@ -40,7 +40,7 @@ def waterfall_figure(ev: Evaluation) -> go.Figure:
     """Baseline total -> each step (budget.waterfall) -> scenario total, with the envelope as a dashed line."""
     t = ev.totals()
     steps = ev.waterfall()
-    labels = ["Baseline", *[s for s, _ in steps], "Scenario"]
+    labels = ["Baseline", *[s.replace(" (", "<br>(") for s, _ in steps], "Scenario"]
     values = [t["baseline_total"], *[v for _, v in steps], t["budget_total"]]
     fig = go.Figure(go.Waterfall(
         x=labels, y=values, measure=["absolute", *["relative"] * len(steps), "total"],
@@ -51,10 +51,11 @@ def waterfall_figure(ev: Evaluation) -> go.Figure:
         totals={"marker": {"color": TOTAL}}, connector={"line": {"color": "#888", "dash": "dot"}},
         hovertemplate="%{x}: %{text}<extra></extra>"))
     fig.add_hline(y=t["envelope"], line_dash="dash", line_color="#333",
-                  annotation_text=f"Envelope {money(t['envelope'])}", annotation_position="top left",
-                  annotation_font_size=15)
+                  annotation_text=f"Envelope {money(t['envelope'])}", annotation_position="top right",
+                  annotation_font_size=15, annotation_bgcolor="rgba(255,255,255,0.85)")
     top = max(max(values[0], values[-1]), t["envelope"]) * 1.15
-    fig.update_layout(height=420, margin={"l": 10, "r": 10, "t": 30, "b": 10}, showlegend=False,
+    fig.update_xaxes(tickangle=0, tickfont={"size": 14})
+    fig.update_layout(height=440, margin={"l": 10, "r": 10, "t": 30, "b": 10}, showlegend=False,
                       yaxis={"title": "£ a year", "tickprefix": "£", "tickformat": "~s", "range": [0, top]},
                       font={"size": 15}, plot_bgcolor="white")
     fig.update_yaxes(gridcolor="#e5e5e5")
@@ -71,22 +72,27 @@ def draw_waterfall(ev: Evaluation) -> None:
                  "change the total only when children are left without a reach area.")
 
 
-def draw_contract_values(ev: Evaluation) -> None:
-    """Contract value per lot, and totals by procurement route."""
-    groups = ev.groups_table()
-    g = lots.lot_rows(groups)
-    st.markdown(f"**Contract value per lot** · {md(lots.describe_routes(groups))}")
+def draw_route_values(ev: Evaluation) -> None:
+    """Lots and contract value per procurement route."""
     by_route = pack.by_route_table(pack.lots_table(ev))
-    c1, c2 = st.columns([1, 2])
-    c1.dataframe(by_route, hide_index=True, width="stretch",
-                 column_config={"Contract value (£ a year)": st.column_config.NumberColumn(format="£%,.0f")})
+    st.markdown(f"**By procurement route** · {md(lots.describe_routes(ev.groups_table()))}")
+    st.dataframe(by_route, hide_index=True, width="stretch",
+                 column_config={"Contract value (£ a year)": st.column_config.NumberColumn("Value (£ a year)",
+                                                                                           format="£%,.0f")})
+
+
+def draw_contract_values(ev: Evaluation) -> None:
+    """Contract value per lot, largest first."""
+    g = lots.lot_rows(ev.groups_table())
+    st.markdown("**Contract value per lot**")
     table = pd.DataFrame({"Lot": g["group"], "Route": g["route"].map(ROUTE_LABELS), "Lead agency": g["lead_agency"],
                           "Open centres": g["open_centres"], "Reach": g["reach"],
-                          "Lot value (£ a year)": g["lot_value"].round(0)})
-    c2.dataframe(table.sort_values("Lot value (£ a year)", ascending=False), hide_index=True, width="stretch",
+                          "Lot value (£ a year)": g["lot_value"].round(0), "Centres": g["members"]})
+    st.dataframe(table.sort_values("Lot value (£ a year)", ascending=False), hide_index=True, width="stretch",
                  height=min(38 + 35 * len(table), 420),
                  column_config={"Lot value (£ a year)": st.column_config.NumberColumn(format="£%,.0f"),
-                                "Reach": st.column_config.NumberColumn(format="%,d")})
+                                "Reach": st.column_config.NumberColumn(format="%,d"),
+                                "Centres": st.column_config.TextColumn(width="large")})
 
 
 def draw_parameters(sc: Scenario, disabled: bool = False) -> Scenario:

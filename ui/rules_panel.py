@@ -25,7 +25,8 @@ def _threshold(col, label: str, value: float | None, default: float, low: float,
                       disabled=disabled)
     number = col.number_input(label, kind(low), kind(high), kind(value if value is not None else default),
                               kind(step), key=f"{key}_value_{value}", disabled=disabled or not on,
-                              label_visibility="collapsed")
+                              label_visibility="collapsed",
+                              format=None if kind is int else "%.1f" if unit == "km" else "%.0f")
     return kind(number) if on else None
 
 

@@ -18,10 +18,11 @@ st.markdown(f"### Budget · {md(ev.scenario.name)}  \n:gray[{md(net.dataset.name
             f"{'read-only view' if readonly else 'changes here are saved with the scenario and can be undone'}]")
 workspace.show_message()
 budget_panels.draw_headline(ev)
-left, right = st.columns([1, 2], gap="large")
+left, right = st.columns([1.1, 2], gap="large")
 with left:
     st.markdown("**What if the grant is cut?**")
     budget_panels.commit_if_changed(ev, budget_panels.draw_what_if(ev, readonly), readonly)
+    budget_panels.draw_route_values(ev)
 with right:
     budget_panels.draw_waterfall(ev)
 budget_panels.draw_contract_values(ev)
