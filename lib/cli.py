@@ -1,12 +1,17 @@
 """Command line.
 
 - ``python -m lib evaluate [--county NAME [--network real|illustrative] [--linked-sites] |
-  --areas FILE --centres FILE] [--scenario FILE.json] [--format json|csv]``
+  --areas FILE --centres FILE] [--scenario FILE.json] [--format json|csv]``: prints totals, groups
+  and centres with the keys of DESIGN.md.
+- ``python -m lib export --format xlsx|csv|geojson|html|pdf [the dataset and --scenario options of
+  evaluate] [--notes FILE.json|FILE.csv] --output PATH``: writes the board pack (:mod:`lib.packfiles`):
+  the workbook, the CSV tables or the GeoJSON (a folder, or a zip if PATH ends in .zip), or the
+  briefing report as HTML or PDF; prints one line, what was written and its size.
 - ``python -m lib links SCENARIO_ID [--base URL]``: a stored scenario's editing and read-only links,
   for whoever administers the database (e.g. for one shared before links had tokens).
 
-Prints totals, groups and centres with the keys of DESIGN.md. Errors go to
-stderr with exit code 2, never a traceback.
+Errors (bad arguments, data, scenario, notes or output path) go to stderr as one line starting
+"error:" with exit code 2, never a traceback.
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ from __future__ import annotations
 import argparse
 import io
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -23,8 +29,12 @@ import pandas as pd
 from lib.catchment import prepare
 from lib.datasets import NETWORKS, load_dataset
 from lib.errors import DataError
-from lib.metrics import evaluate, registry_version
+from lib.export import restore
+from lib.metrics import Evaluation, evaluate, registry_version
+from lib.pack import NOTE_COLUMNS, build_pack
+from lib.packfiles import ATTRIBUTION, FORMATS, check_output, write_pack
 from lib.scenario import Scenario
+from lib.tables import read_source, read_table, rename_columns, require_columns, sheet_row
 
 
 class _Parser(argparse.ArgumentParser):
@@ -32,20 +42,36 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"error: {message}\n")
 
 
+def add_dataset_arguments(parser: argparse.ArgumentParser) -> None:
+    """The dataset and scenario options shared by evaluate and export."""
+    parser.add_argument("--county", help="an English county or unitary authority (default: Norfolk)")
+    parser.add_argument("--areas", type=Path, help="areas file (CSV/XLSX)")
+    parser.add_argument("--centres", type=Path, help="centres file (CSV/XLSX)")
+    parser.add_argument("--network", choices=NETWORKS, default="real",
+                        help="with --county: the council's real centres and hubs open in 2025 (default), or an "
+                             "illustrative network placed by the p-median rule; --centres overrides both")
+    parser.add_argument("--linked-sites", action="store_true",
+                        help="with --county and the real network: include linked sites (outreach sites of a "
+                             "centre)")
+    parser.add_argument("--scenario", type=Path, help="scenario JSON (default: the baseline)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="python -m lib", description="Centre Planner figures from the command line.")
     sub = parser.add_subparsers(dest="command", required=True)
     ev = sub.add_parser("evaluate", help="print totals, groups and centres for a scenario")
-    ev.add_argument("--county", help="an English county or unitary authority (default: Norfolk)")
-    ev.add_argument("--areas", type=Path, help="areas file (CSV/XLSX)")
-    ev.add_argument("--centres", type=Path, help="centres file (CSV/XLSX)")
-    ev.add_argument("--network", choices=NETWORKS, default="real",
-                    help="with --county: the council's real centres and hubs open in 2025 (default), or an "
-                         "illustrative network placed by the p-median rule; --centres overrides both")
-    ev.add_argument("--linked-sites", action="store_true",
-                    help="with --county and the real network: include linked sites (outreach sites of a centre)")
-    ev.add_argument("--scenario", type=Path, help="scenario JSON (default: the baseline)")
+    add_dataset_arguments(ev)
     ev.add_argument("--format", choices=("json", "csv"), default="json")
+    export = sub.add_parser("export", help="write the board pack: workbook, CSV tables, GeoJSON or report")
+    add_dataset_arguments(export)
+    export.add_argument("--format", choices=FORMATS, required=True,
+                        help="xlsx: the workbook; csv: every table; geojson: centres and lot areas; html, pdf: "
+                             "the briefing report")
+    export.add_argument("--notes", type=Path,
+                        help="consultation notes, JSON (a list of objects) or CSV/XLSX, with a text column and "
+                             "optionally kind, group, author, when")
+    export.add_argument("--output", type=Path, required=True,
+                        help="the file to write; for csv and geojson a folder, or a zip if it ends in .zip")
     links = sub.add_parser("links", help="print a stored scenario's editing and read-only links "
                                          "(the store at $DATABASE_URL, else var/scenarios.sqlite3)")
     links.add_argument("scenario_id")
@@ -113,14 +139,19 @@ def _records(table: pd.DataFrame) -> list[dict]:
     return [{k: _clean(v) for k, v in row.items()} for row in table.to_dict(orient="records")]
 
 
-def run_evaluate(args: argparse.Namespace) -> str:
+def load_evaluation(args: argparse.Namespace) -> Evaluation:
+    """The evaluation the dataset and scenario options ask for (see :func:`add_dataset_arguments`)."""
     if args.centres is not None and args.areas is None and args.county is None:
         raise DataError("--centres", "give --areas with --centres (or --county with --centres)")
     dataset = load_dataset(args.county, args.areas, args.centres, network=args.network,
                            linked_sites=args.linked_sites)
     net = prepare(dataset)
-    scenario = load_scenario(args.scenario, list(net.centre_ids))
-    ev = evaluate(net, scenario)
+    return evaluate(net, load_scenario(args.scenario, list(net.centre_ids)))
+
+
+def run_evaluate(args: argparse.Namespace) -> str:
+    ev = load_evaluation(args)
+    dataset, scenario = ev.net.dataset, ev.scenario
     totals = ev.totals()
     centres = ev.centres_table()
     groups = ev.groups_table()
@@ -143,15 +174,69 @@ def run_evaluate(args: argparse.Namespace) -> str:
     return out.getvalue()
 
 
+def load_notes(path: Path) -> list[dict]:
+    """Consultation notes from JSON (a list of objects) or a CSV/XLSX table: each note's kind, group, text,
+    author and when as text (missing ones blank, other keys ignored); a text needs to be there. Text an
+    export neutralised (a leading apostrophe before = + - @) is restored, so notes.csv reads back as written."""
+    name = path.name
+    if path.suffix.lower() == ".json":
+        raw, _ = read_source(path)
+        try:
+            items = json.loads(raw.decode("utf-8-sig"))
+        except UnicodeDecodeError:
+            raise DataError(name, "is not UTF-8 text") from None
+        except json.JSONDecodeError as exc:
+            raise DataError(name, f"not valid JSON ({exc.msg}, line {exc.lineno})") from None
+        if not isinstance(items, list) or not all(isinstance(i, dict) for i in items):
+            raise DataError(name, "give a list of notes, each an object with a text")
+        rows = [{k: "" if item.get(k) is None else str(item[k]) for k in NOTE_COLUMNS} for item in items]
+
+        def no_text(pos: int) -> DataError:
+            return DataError(name, f"note {pos + 1} has no text")
+    else:
+        frame = rename_columns(read_table(path), {"note": "text", "comment": "text", "date": "when"})
+        require_columns(frame, ("text",), name)
+        rows = [{k: str(row.get(k, "")) for k in NOTE_COLUMNS} for row in frame.to_dict(orient="records")]
+
+        def no_text(pos: int) -> DataError:
+            return DataError(name, "the note has no text", sheet_row(pos), "text")
+    blank = next((pos for pos, row in enumerate(rows) if not row["text"].strip()), None)
+    if blank is not None:
+        raise no_text(blank)
+    return [{k: restore(v) for k, v in row.items()} for row in rows]
+
+
+def _size(n: int) -> str:
+    return f"{n:,} bytes" if n < 1000 else f"{n / 1000:,.1f} kB" if n < 1_000_000 else f"{n / 1e6:,.1f} MB"
+
+
+def run_export(args: argparse.Namespace) -> str:
+    """Build the board pack and write it; one line saying what was written."""
+    check_output(args.format, args.output)
+    notes = load_notes(args.notes) if args.notes is not None else None
+    board = build_pack(load_evaluation(args), notes=notes, attribution=ATTRIBUTION)
+    paths = write_pack(board, args.format, args.output)
+    size = _size(sum(p.stat().st_size for p in paths))
+    if paths == [args.output]:
+        return f"wrote {args.output} ({size})"
+    return f"wrote {args.output}{os.sep} ({len(paths)} files: {', '.join(p.name for p in paths)}; {size})"
+
+
+COMMANDS = {"evaluate": run_evaluate, "export": run_export, "links": run_links}
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        text = run_links(args) if args.command == "links" else run_evaluate(args)
+        text = COMMANDS[args.command](args)
     except DataError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     except (KeyError, ValueError) as exc:
         print(f"error: {str(exc).strip(chr(39))}", file=sys.stderr)
+        return 2
+    except OSError as exc:  # a file that cannot be written, or a system library the PDF writer needs
+        print(f"error: {exc.strerror or exc}" + (f" ({exc.filename})" if exc.filename else ""), file=sys.stderr)
         return 2
     sys.stdout.write(text if text.endswith("\n") else text + "\n")
     return 0

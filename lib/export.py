@@ -7,11 +7,9 @@ from __future__ import annotations
 import io
 from dataclasses import replace
 
-import numpy as np
 import pandas as pd
 
 from lib.errors import DataError
-from lib.metrics import Evaluation
 from lib.scenario import LEAD_TYPE_LABELS, LEAD_TYPES, LOT_ROUTES, ROUTE_LABELS, Lot, Scenario
 from lib.tables import read_table, rename_columns, require_columns, sheet_row
 
@@ -115,71 +113,3 @@ def import_assignment(source: bytes, base: Scenario, file_name: str = "assignmen
                         column="centre_id")
     return replace(base, group_of={c: group_of[c] for c in base.group_of}, closed=frozenset(closed),
                    merged_into=merged, lots=lots)
-
-
-def briefing_workbook(ev: Evaluation, notes: list[dict] | None = None, attribution: str = "") -> bytes:
-    """An Excel briefing for board papers: Summary (totals, parameters), Groups, Centres, Notes.
-
-    Every text cell is written as text (never a formula) and neutralised as in the CSV exports.
-    ``notes``: dicts with kind, group (or ''), text, author, when.
-    """
-    import xlsxwriter
-
-    from lib.metrics import TOTAL_LABELS
-
-    buf = io.BytesIO()
-    book = xlsxwriter.Workbook(buf, {"in_memory": True, "strings_to_formulas": False, "strings_to_urls": False})
-    bold = book.add_format({"bold": True})
-    money = book.add_format({"num_format": "£#,##0"})
-    sc = ev.scenario
-    totals = ev.totals()
-    summary = book.add_worksheet("Summary")
-    summary.set_column(0, 0, 42)
-    summary.set_column(1, 1, 22)
-    summary.write_string(0, 0, neutralise(sc.name), bold)
-    summary.write_string(1, 0, neutralise(sc.notes))
-    row = 3
-    for key, label in TOTAL_LABELS.items():
-        value = totals[key]
-        if isinstance(value, dict):
-            for k, v in value.items():
-                summary.write_string(row, 0, f"{label}: {k.replace('_', ' ')}")
-                summary.write_number(row, 1, v)
-                row += 1
-            continue
-        summary.write_string(row, 0, label)
-        summary.write_number(row, 1, float(value), money if key in MONEY_KEYS else None)
-        row += 1
-    row += 1
-    for title, params in (("Rules", sc.rules), ("Budget", sc.budget), ("Deprivation", sc.deprivation)):
-        summary.write_string(row, 0, title, bold)
-        row += 1
-        for k, v in params.__dict__.items():
-            summary.write_string(row, 0, k.replace("_", " "))
-            summary.write_string(row, 1, str(v))
-            row += 1
-    if attribution:
-        summary.write_string(row + 1, 0, attribution)
-    for name, frame in (("Groups", ev.groups_table()), ("Centres", ev.centres_table()),
-                        ("Notes", pd.DataFrame(notes or [], columns=["kind", "group", "text", "author", "when"]))):
-        _write_frame(book.add_worksheet(name), safe_frame(frame), bold)
-    book.close()
-    return buf.getvalue()
-
-
-MONEY_KEYS = {"budget_total", "baseline_total", "saving", "envelope", "envelope_gap"}
-
-
-def _write_frame(sheet, frame: pd.DataFrame, bold) -> None:
-    for c, col in enumerate(frame.columns):
-        sheet.write_string(0, c, str(col), bold)
-        sheet.set_column(c, c, 14 if c else 30)
-        for r, value in enumerate(frame[col].tolist(), start=1):
-            if value is None or value is pd.NA or (isinstance(value, float) and np.isnan(value)):
-                continue
-            if isinstance(value, (bool, np.bool_)):
-                sheet.write_boolean(r, c, bool(value))
-            elif isinstance(value, (int, float, np.integer, np.floating)):
-                sheet.write_number(r, c, float(value))
-            else:
-                sheet.write_string(r, c, str(value))

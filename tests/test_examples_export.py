@@ -8,7 +8,7 @@ from lib import examples
 from lib.catchment import prepare
 from lib.data import load_default
 from lib.errors import DataError
-from lib.export import assignment_csv, briefing_workbook, import_assignment, neutralise
+from lib.export import assignment_csv, import_assignment, neutralise
 from lib.metrics import evaluate
 from lib.scenario import Lot, Scenario
 
@@ -77,20 +77,3 @@ def test_neutralise():
     assert neutralise("=1+1") == "'=1+1" and neutralise("Norwich") == "Norwich" and neutralise(3) == 3
 
 
-def test_briefing_workbook_has_figures_notes_and_no_formulas():
-    import io
-
-    import openpyxl
-
-    sc = examples.district_clusters(NET)
-    ev = evaluate(NET, sc)
-    notes = [{"kind": "challenge", "group": "NOR", "text": "=HYPERLINK(\"http://evil\")", "author": "A", "when": "x"}]
-    data = briefing_workbook(ev, notes, attribution="Contains OS data")
-    book = openpyxl.load_workbook(io.BytesIO(data))
-    assert book.sheetnames == ["Summary", "Groups", "Centres", "Notes"]
-    groups = list(book["Groups"].values)
-    assert groups[0][0] == "group" and len(groups) == 1 + 7
-    assert book["Notes"]["C2"].value == "'=HYPERLINK(\"http://evil\")"
-    assert book["Notes"]["C2"].data_type == "s"
-    summary = {r[0]: r[1] for r in book["Summary"].values if r[0]}
-    assert summary["Budget total"] == pytest.approx(ev.totals()["budget_total"])

@@ -51,7 +51,7 @@ def waterfall_figure(ev: Evaluation) -> go.Figure:
         totals={"marker": {"color": TOTAL}}, connector={"line": {"color": "#888", "dash": "dot"}},
         hovertemplate="%{x}: %{text}<extra></extra>"))
     fig.add_hline(y=t["envelope"], line_dash="dash", line_color="#333",
-                  annotation_text=f"Envelope {money(t['envelope'])}", annotation_position="top right",
+                  annotation_text=f"Envelope {money(t['envelope'])}", annotation_position="top",
                   annotation_font_size=15, annotation_bgcolor="rgba(255,255,255,0.85)")
     top = max(max(values[0], values[-1]), t["envelope"]) * 1.15
     fig.update_xaxes(tickangle=0, tickfont={"size": 14})

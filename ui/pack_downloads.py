@@ -8,14 +8,11 @@ import re
 import streamlit as st
 
 from lib import pack
+from lib.lotgeo import centres_points, lot_areas
 from lib.metrics import Evaluation
+from lib.packfiles import ATTRIBUTION, csv_zip, geojson_bytes
 from ui import session, workspace
 
-ATTRIBUTION = ("Contains public sector information licensed under the Open Government Licence v3.0. "
-               "Source: ONS mid-year population estimates; MHCLG English Indices of Deprivation 2019; DfE Get "
-               "Information about Schools and List of family hub sites (2025); ONS LSOA boundaries; OS and "
-               "Royal Mail data © Crown copyright and database right 2025. Centre locations are postcode points, "
-               "approximate or illustrative, never exact addresses.")
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
@@ -35,7 +32,8 @@ def _stem(ev: Evaluation) -> str:
 def draw_pack_downloads(ev: Evaluation, base: Evaluation, where: str) -> None:
     """Excel workbook, report (HTML and PDF), CSV tables (zip) and GeoJSON of centres and lots.
 
-    The writers are imported when a button asks for a file (WeasyPrint alone takes half a second)."""
+    The workbook and report writers are imported when a button asks for a file (WeasyPrint alone takes
+    half a second)."""
     from importlib import import_module
 
     def get() -> pack.BoardPack:
@@ -56,12 +54,12 @@ def draw_pack_downloads(ev: Evaluation, base: Evaluation, where: str) -> None:
                          mime="application/pdf", key=f"{where}_pdf", width="stretch",
                          icon=":material/picture_as_pdf:")
     c = st.columns(3)
-    c[0].download_button("Tables (CSV, zip)", lambda: lib('packfiles').csv_zip(get()), file_name=f"{stem}-tables.zip",
+    c[0].download_button("Tables (CSV, zip)", lambda: csv_zip(get()), file_name=f"{stem}-tables.zip",
                          mime="application/zip", key=f"{where}_csv", width="stretch")
-    c[1].download_button("Centres (GeoJSON)", lambda: lib('packfiles').geojson_files(ev)["centres.geojson"],
+    c[1].download_button("Centres (GeoJSON)", lambda: geojson_bytes(centres_points(ev)),
                          file_name=f"{stem}-centres.geojson", mime="application/geo+json", key=f"{where}_gc",
                          width="stretch")
-    c[2].download_button("Lot areas (GeoJSON)", lambda: lib('packfiles').geojson_files(ev)["lots.geojson"],
+    c[2].download_button("Lot areas (GeoJSON)", lambda: geojson_bytes(lot_areas(ev)),
                          file_name=f"{stem}-lots.geojson", mime="application/geo+json", key=f"{where}_gl",
                          width="stretch")
     st.caption("The workbook, report and CSVs show the same figures as the screen. The report opens offline "

@@ -7,6 +7,8 @@ import re
 from pathlib import Path
 from typing import Any
 
+from lib.budget import money  # as the pages format money
+
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "tests" / "artifacts"
 MAP = '[data-testid="centre-map"]'
@@ -51,13 +53,6 @@ def headline(page: Any) -> dict[str, str]:
         out[label] = " ".join(box.inner_text().replace(label, "", 1).split())
     assert {"Groups (lots)", "Open centres", "Budget total"} <= out.keys(), out
     return out
-
-
-def money(x: float) -> str:
-    """As the Plan page formats money (ui/plan_panels.py ``_money``)."""
-    sign = "−" if x < -0.5 else ""
-    x = abs(x)
-    return sign + (f"£{x / 1e6:,.2f}m" if x >= 1e5 else f"£{x:,.0f}")
 
 
 def expect_figures(page: Any, totals: dict) -> None:

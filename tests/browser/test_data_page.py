@@ -31,6 +31,8 @@ from urllib.parse import urlparse
 
 import pytest
 
+from lib.budget import money
+
 pytestmark = pytest.mark.browser
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -153,13 +155,6 @@ def app_url(chromium: Any, streamlit_runner: Any, tmp_path_factory: pytest.TempP
 # ---------------------------------------------------------------------------
 # page helpers
 # ---------------------------------------------------------------------------
-
-
-def money(x: float) -> str:
-    """As the Plan page formats money (ui/plan_panels.py ``_money``)."""
-    sign = "−" if x < -0.5 else ""
-    x = abs(x)
-    return sign + (f"£{x / 1e6:,.2f}m" if x >= 1e5 else f"£{x:,.0f}")
 
 
 def metric(page: Any, label: str) -> Any:

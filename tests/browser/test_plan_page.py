@@ -26,6 +26,8 @@ from typing import Any
 import pytest
 from helpers import pick_option
 
+from lib.budget import money
+
 pytestmark = pytest.mark.browser
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -60,13 +62,6 @@ def norfolk() -> Any:
 # ---------------------------------------------------------------------------
 # expected figures, from lib
 # ---------------------------------------------------------------------------
-
-
-def money(x: float) -> str:
-    """As the page formats money (ui/plan_panels.py ``_money``)."""
-    sign = "−" if x < -0.5 else ""
-    x = abs(x)
-    return sign + (f"£{x / 1e6:,.2f}m" if x >= 1e5 else f"£{x:,.0f}")
 
 
 def baseline(net: Any) -> Any:
