@@ -161,6 +161,7 @@ def run_evaluate(args: argparse.Namespace) -> str:
             "notes": list(dataset.notes),
             "totals": {k: (_clean(v) if not isinstance(v, dict) else v) for k, v in totals.items()},
             "groups": _records(groups), "centres": _records(centres),
+            "travel": _travel(ev),
         }, indent=1, ensure_ascii=False)
     out = io.StringIO()
     flat = {k: v for k, v in totals.items() if not isinstance(v, dict)}
@@ -223,6 +224,19 @@ def run_export(args: argparse.Namespace) -> str:
 
 
 COMMANDS = {"evaluate": run_evaluate, "export": run_export, "links": run_links}
+
+
+def _travel(ev) -> dict:
+    """Who travels further (lib.travel): the summary, and the affected areas."""
+    from dataclasses import asdict
+
+    from lib import travel
+
+    trip = travel.summary(ev)
+    out = {k: _clean(v) if np.isfinite(v) else None for k, v in asdict(trip).items()}
+    out["mean_extra_km"] = _clean(trip.mean_extra_km) if np.isfinite(trip.mean_extra_km) else None
+    out["areas"] = _records(travel.affected_areas(ev))
+    return out
 
 
 def main(argv: list[str] | None = None) -> int:

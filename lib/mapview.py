@@ -8,11 +8,15 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from lib import palette
+from lib import palette, travel
 from lib.metrics import Evaluation
 
-SHADINGS = ("group", "deprivation", "children")
-SHADING_LABELS = {"group": "Groups", "deprivation": "Deprivation", "children": "Children"}
+SHADINGS = ("group", "travel", "deprivation", "children")
+SHADING_LABELS = {"group": "Groups", "travel": "Extra travel", "deprivation": "Deprivation", "children": "Children"}
+# extra km against the baseline: none, up to 2, 2-5, 5-10, over 10 km (sequential yellow-orange-brown, CVD-safe)
+TRAVEL_COLOURS = ("#f7f7f7", "#fee391", "#fec44f", "#ec7014", "#8c2d04")
+TRAVEL_LABELS = ("no further than in the baseline", "up to 2 km further", "2-5 km further", "5-10 km further",
+                 "over 10 km further (or no open centre)")
 
 
 def centre_markers(ev: Evaluation, colours: dict[str, str], group_notes: dict[str, list[str]] | None = None
@@ -89,6 +93,12 @@ def area_shading(ev: Evaluation, shading: str, colours: dict[str, str]) -> tuple
         legend = [{"colour": palette.DECILE_COLOURS[d - 1],
                    "label": f"decile {d}" + (" (most deprived)" if d == 1 else " (least)" if d == 10 else "")}
                   for d in range(1, 11)]
+    elif shading == "travel":
+        cls = travel.extra_class(travel.extra_km(ev))
+        fill = np.asarray(TRAVEL_COLOURS)[cls]
+        counts = np.bincount(cls, weights=ev.net.children, minlength=len(TRAVEL_COLOURS))
+        legend = [{"colour": c, "label": f"{label} ({round(n):,} children)"}
+                  for c, label, n in zip(TRAVEL_COLOURS, TRAVEL_LABELS, counts, strict=True)]
     elif shading == "children":
         cls, labels = palette.children_classes(ev.net.children)
         fill = np.asarray(palette.CHILDREN_COLOURS)[cls]

@@ -7,7 +7,8 @@ units in the headers). Nothing here is built on a rerun that does not ask for a 
 Tables (headers carry units):
 - summary: figure, unit, baseline, scenario, change (scenario - baseline)
 - lots: one row per group (lots first: groups with an open centre), route, lead agency, figures
-- centres, areas (each area's reach centre and group), rules (threshold and breaches per rule),
+- centres, areas (each area's reach centre and group), travel (the areas whose children travel further
+  than in the baseline: old and new centre, extra km), rules (threshold and breaches per rule),
   breaches (one row per broken rule), parameters (every setting with its unit), notes
 - waterfall: the budget steps from the baseline total to the scenario total
 - by_route: lots and contract value per procurement route
@@ -21,7 +22,7 @@ from datetime import datetime
 import numpy as np
 import pandas as pd
 
-from lib import budget, lots
+from lib import budget, lots, travel
 from lib.metrics import CENTRE_METRICS, GROUP_METRICS, Evaluation, evaluate
 from lib.rules import RULE_NAMES
 from lib.scenario import LEAD_TYPE_LABELS, ROUTE_LABELS, Scenario
@@ -85,6 +86,7 @@ class BoardPack:
     lots: pd.DataFrame
     centres: pd.DataFrame
     areas: pd.DataFrame
+    travel: pd.DataFrame
     rules: pd.DataFrame
     breaches: pd.DataFrame
     parameters: pd.DataFrame
@@ -104,16 +106,27 @@ class BoardPack:
     def tables(self) -> dict[str, pd.DataFrame]:
         """The tables the workbook and the CSVs write, sheet name -> table, in sheet order."""
         return {"Summary": self.summary, "Lots": self.lots, "Centres": self.centres, "Areas": self.areas,
-                "Rules": self.rules, "Parameters": self.parameters, "Notes": self.notes}
+                "Travel": self.travel, "Rules": self.rules, "Parameters": self.parameters, "Notes": self.notes}
 
 
-def summary_table(t: dict, b: dict) -> pd.DataFrame:
-    """figure, unit, baseline, scenario, change; shares in % (one decimal place kept exact)."""
+def summary_table(t: dict, b: dict, trip: travel.TravelSummary | None = None) -> pd.DataFrame:
+    """figure, unit, baseline, scenario, change; shares in %; with ``trip``, the travel figures
+    (children more than X km from an open centre, extra child-km) after the children further away."""
     rows = []
     for key, label, unit in SUMMARY_ROWS:
         scale = 100.0 if unit == "%" else 1.0
         rows.append({"Figure": label, "Unit": unit, "Baseline": float(b[key]) * scale,
                      "Scenario": float(t[key]) * scale, "Change": (float(t[key]) - float(b[key])) * scale})
+    if trip is not None:
+        at = next(i for i, r in enumerate(rows) if r["Figure"].startswith("Children whose centre")) + 1
+        extra = trip.extra_child_km if np.isfinite(trip.extra_child_km) else np.nan
+        rows[at:at] = [
+            {"Figure": f"Children more than {trip.limit_km:g} km from an open centre", "Unit": "children",
+             "Baseline": float(trip.children_beyond_baseline), "Scenario": float(trip.children_beyond),
+             "Change": float(trip.children_beyond - trip.children_beyond_baseline)},
+            {"Figure": "Extra travel: children x extra km against the baseline", "Unit": "child-km",
+             "Baseline": 0.0, "Scenario": round(extra, 1), "Change": round(extra, 1)},
+        ]
     return pd.DataFrame(rows)
 
 
@@ -184,7 +197,6 @@ def rules_table(ev: Evaluation, breaches: pd.DataFrame) -> pd.DataFrame:
         "max_distance": (r.max_distance_km, "km from an area to its open centre, at most"),
         "within_envelope": ("on" if r.within_envelope else None, "budget total within the envelope"),
         "mixed_phases": ("on" if r.mixed_phases else None, "at least two phases among a group's open centres"),
-        "no_open_centre": ("always", "every group keeps an open centre"),
     }
     counts = breaches["rule"].value_counts()
     rows = [{"Rule": RULE_NAMES[key], "Threshold": "off" if value is None else f"{value:g}"
@@ -235,13 +247,15 @@ def build_pack(ev: Evaluation, base: Evaluation | None = None, notes: list[dict]
     (dicts with kind, group, text, author, when)."""
     base = baseline_for(ev) if base is None else base
     t, b = ev.totals(), base.totals()
+    trip = travel.summary(ev)
     breaches = ev.breaches()
     lot_table = lots_table(ev)
     groups = ev.groups_table()
     return BoardPack(
         title=title, created=created or datetime.now().replace(microsecond=0), dataset=ev.net.dataset.name,
-        scenario=ev.scenario.name, scenario_notes=ev.scenario.notes, summary=summary_table(t, b),
-        lots=lot_table, centres=centres_table(ev), areas=areas_table(ev), rules=rules_table(ev, breaches),
+        scenario=ev.scenario.name, scenario_notes=ev.scenario.notes, summary=summary_table(t, b, trip),
+        lots=lot_table, centres=centres_table(ev), areas=areas_table(ev), travel=travel.affected_areas(ev),
+        rules=rules_table(ev, breaches),
         breaches=breaches, parameters=parameters_table(ev),
         notes=pd.DataFrame(notes or [], columns=NOTE_COLUMNS), waterfall=ev.waterfall(),
         by_route=by_route_table(lot_table), route_text=lots.describe_routes(groups),

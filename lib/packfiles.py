@@ -33,8 +33,9 @@ from lib.metrics import Evaluation
 from lib.pack import BoardPack
 
 FORMATS = ("xlsx", "csv", "geojson", "html", "pdf")
-CSV_NAMES = {"summary": "Summary", "lots": "Lots", "centres": "Centres", "areas": "Areas", "rules": "Rules",
-             "parameters": "Parameters", "notes": "Notes", "breaches": "breaches", "by_route": "by_route"}
+CSV_NAMES = {"summary": "Summary", "lots": "Lots", "centres": "Centres", "areas": "Areas", "travel": "Travel",
+             "rules": "Rules", "parameters": "Parameters", "notes": "Notes", "breaches": "breaches",
+             "by_route": "by_route"}
 """CSV file stem -> table: a sheet of :meth:`BoardPack.tables` (capitalised) or a pack attribute."""
 ATTRIBUTION = ("Contains public sector information licensed under the Open Government Licence v3.0. "
                "Source: ONS mid-year population estimates; MHCLG English Indices of Deprivation 2019; DfE Get "

@@ -32,24 +32,25 @@ def centre_breaks(reach: np.ndarray, is_open: np.ndarray, rules: Rules) -> dict[
 
 
 def group_breaks(g: dict[str, np.ndarray], phases_present: np.ndarray, rules: Rules) -> dict[str, np.ndarray]:
-    """Masks over groups (only non-empty groups can be flagged), one per broken rule.
+    """Masks over lots (groups with an open centre), one per broken rule. A group whose centres are all
+    closed or merged is not a lot: it is never flagged.
 
     ``g`` holds the group arrays (``centres``, ``open_centres``, ``reach_per_centre``,
     ``span_km``); ``phases_present`` is the number of distinct known phases.
     """
-    exists = g["centres"] > 0
     n = g["open_centres"]
-    out = {"no_open_centre": exists & (n == 0)}
+    lot = n > 0
+    out = {}
     if rules.min_reach is not None:
-        out["min_reach"] = exists & (n > 0) & (g["reach_per_centre"] < rules.min_reach)
+        out["min_reach"] = lot & (g["reach_per_centre"] < rules.min_reach)
     if rules.group_min is not None:
-        out["group_min"] = exists & (n > 0) & (n < rules.group_min)
+        out["group_min"] = lot & (n < rules.group_min)
     if rules.group_max is not None:
-        out["group_max"] = exists & (n > rules.group_max)
+        out["group_max"] = lot & (n > rules.group_max)
     if rules.max_span_km is not None:
-        out["max_span"] = exists & (g["span_km"] > rules.max_span_km)
+        out["max_span"] = lot & (g["span_km"] > rules.max_span_km)
     if rules.mixed_phases:
-        out["mixed_phases"] = exists & (n > 1) & (phases_present < 2)
+        out["mixed_phases"] = lot & (n > 1) & (phases_present < 2)
     return out
 
 
@@ -58,7 +59,7 @@ def centre_reason(reach: float, rules: Rules) -> str:
 
 
 RULE_NAMES = {
-    "min_reach": "Reach per open centre", "no_open_centre": "Group with no open centre",
+    "min_reach": "Reach per open centre",
     "group_min": "Group size: at least", "group_max": "Group size: at most", "max_span": "Group span",
     "mixed_phases": "Each group mixes phases", "max_distance": "Every area near an open centre",
     "within_envelope": "Total within the envelope",
@@ -68,8 +69,6 @@ RULE_NAMES = {
 def group_reason(key: str, i: int, g: dict[str, np.ndarray], rules: Rules) -> str:
     """Why group ``i`` breaks rule ``key``, e.g. 'span 52.3 km over 40 km'."""
     n = round(float(g["open_centres"][i]))
-    if key == "no_open_centre":
-        return "no open centre"
     if key == "min_reach":
         return f"reach per centre {g['reach_per_centre'][i]:,.0f} below {rules.min_reach or 0:,.0f}"
     if key == "group_min":

@@ -22,7 +22,7 @@ from __future__ import annotations
 import html
 import re
 
-__all__ = ["DISPLAY_LIMIT", "control_characters", "html_text", "md", "plain"]
+__all__ = ["DISPLAY_LIMIT", "control_characters", "count", "html_text", "md", "plain"]
 
 DISPLAY_LIMIT = 300
 """Characters of one user string shown at most (a 10,000-character name is cut, with "…")."""
@@ -60,3 +60,11 @@ def control_characters(value: str) -> list[str]:
     found = [*_CONTROL.findall(value.replace("\t", "").replace("\n", "").replace("\r", "")),
              *_SURROGATE.findall(value)]
     return sorted({f"U+{ord(c):04X}" for c in found})
+
+
+def count(n: int | float, noun: str, plural: str | None = None) -> str:
+    """'1 area', '2 areas', '1,204 children' ('child' -> 'children'; never '-0')."""
+    k = round(n)
+    k = 0 if k == 0 else k
+    word = noun if abs(k) == 1 else plural or ("children" if noun == "child" else noun + "s")
+    return f"{k:,} {word}"

@@ -8,6 +8,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 from textcheck import shown
 
+from lib import travel
 from lib.catchment import prepare
 from lib.data import load_default
 from lib.metrics import evaluate
@@ -48,8 +49,8 @@ def keyboard_move(app: AppTest, ids: list[str], group: str) -> AppTest:
 def test_baseline_figures_equal_lib(at):
     t = evaluate(NET, Scenario.baseline(IDS)).totals()
     m = metrics(at)
-    assert m["Groups (lots)"] == "54"
-    assert m["Children covered"] == f"{t['children_covered']:,}"
+    assert m["Lots"] == "54"
+    assert m["Over 15 km away"] == "0" and m["Travel further"] == "0"
     assert m["Budget total"] == f"£{t['budget_total'] / 1e6:,.2f}m"
     assert "25 centres below the minimum reach" in at.error[0].value
 
@@ -60,14 +61,14 @@ def test_keyboard_move_then_undo_redo(at):
     sc = present(at)
     assert sc.group_of[IDS[1]] == sc.group_of[IDS[2]] == "G1"
     expected = evaluate(NET, Scenario.baseline(IDS).move([IDS[1], IDS[2]], "G1")).totals()
-    assert metrics(at)["Groups (lots)"] == "52"
+    assert metrics(at)["Lots"] == "52"
     assert metrics(at)["Budget total"] == f"£{expected['budget_total'] / 1e6:,.2f}m"
     log = shown(" ".join(m.value for m in at.markdown))
     assert f"{NAMES[IDS[1]]} moved from G2 to G1" in log
     button(at, "↶ Undo").click()
     at.run()
     assert present(at).group_of[IDS[1]] == "G2"
-    assert metrics(at)["Groups (lots)"] == "54"
+    assert metrics(at)["Lots"] == "54"
     button(at, "↷ Redo").click()
     at.run()
     assert present(at).group_of[IDS[1]] == "G1"
@@ -95,7 +96,10 @@ def test_close_and_merge_from_side_panel(at):
     assert sc.merged_into == {IDS[5]: IDS[6]}
     reach = evaluate(NET, sc).centre["reach"]
     assert reach[5] == 0
-    assert metrics(at)["Children covered"] == "44,201"
+    trip = travel.summary(evaluate(NET, sc))
+    assert trip.children_further > 0  # the children of the closed and the merged centre
+    assert metrics(at)["Travel further"] == f"{trip.children_further:,}"
+    assert metrics(at)["Lots"] == "52"  # a group whose only centre is closed or merged is not a lot
 
 
 def test_group_table_flags_match_lib(at):

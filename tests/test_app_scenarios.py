@@ -152,7 +152,7 @@ def test_a_viewing_link_stays_read_only_on_every_page(db):
     at.query_params["link"] = saved.view_token
     run(at)
     assert at.session_state["history"].present.group_of[IDS[5]] == "G1"
-    assert {m.label: m.value for m in at.metric}["Groups (lots)"] == "53"
+    assert {m.label: m.value for m in at.metric}["Lots"] == "53"
     assert "Move" not in labels(at)  # no keyboard move form in a read-only view
     assert all(n.disabled for n in at.number_input)  # settings shown, not editable
     # the escape from the issue: Scenarios, then Plan, with the address bar's parameters gone or changed

@@ -129,6 +129,26 @@ def test_cli_default_json(capsys):
     assert len(data["groups"]) == 54
 
 
+def test_cli_json_says_who_travels_further(tmp_path, capsys):
+    import json
+
+    from lib import travel
+    from lib.catchment import prepare
+    from lib.metrics import evaluate
+    from lib.scenario import Scenario
+
+    net = prepare(load_default())
+    sc = Scenario.baseline(net.centre_ids).close(net.centre_ids[5])
+    (tmp_path / "s.json").write_text(sc.to_json())
+    assert main(["evaluate", "--scenario", str(tmp_path / "s.json")]) == 0
+    got = json.loads(capsys.readouterr().out)["travel"]
+    want = travel.summary(evaluate(net, sc))
+    assert got["children_further"] == want.children_further > 0
+    assert got["extra_child_km"] == pytest.approx(want.extra_child_km, abs=1e-3)
+    assert len(got["areas"]) == want.areas_further and got["areas"][0]["Baseline centre"] == net.dataset.centres[
+        "name"].iloc[5]
+
+
 def test_cli_scenario_and_csv(tmp_path, capsys):
     from lib.scenario import Scenario
 

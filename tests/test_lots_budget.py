@@ -182,7 +182,7 @@ def test_pack_tables_equal_the_evaluation(grid):
     assert p.lots["Procurement route"].tolist() == ["application process"]
     assert p.by_route.values.tolist() == [["application process", 1, pytest.approx(2700)]]
     assert p.route_text == "1 lot: 1 application" and p.gap_text == "£630 headroom"
-    assert list(p.tables()) == ["Summary", "Lots", "Centres", "Areas", "Rules", "Parameters", "Notes"]
+    assert list(p.tables()) == ["Summary", "Lots", "Centres", "Areas", "Travel", "Rules", "Parameters", "Notes"]
     assert p.areas["Reach centre id"].tolist() == ["A", "A", "B"] * 3
     weights = p.parameters[p.parameters["Parameter"].str.startswith("weight of IMD decile")]
     assert weights["Value"].tolist() == [1.0] * 10

@@ -86,7 +86,7 @@ def expected(value: object) -> object:
 
 
 def test_sheets_in_order_with_frozen_header_filter_and_widths(book, board):
-    assert book.sheetnames == ["Summary", "Lots", "Centres", "Areas", "Rules", "Parameters", "Notes"]
+    assert book.sheetnames == ["Summary", "Lots", "Centres", "Areas", "Travel", "Rules", "Parameters", "Notes"]
     for name, table in board.tables().items():
         ws = book[name]
         top = header_row(ws)
@@ -202,8 +202,8 @@ def is_number(text: str) -> bool:
 def test_csv_files_every_table_neutralised(board):
     files = csv_files(board)
     assert list(files) == [f"{stem}.csv" for stem in CSV_NAMES]
-    assert list(files) == ["summary.csv", "lots.csv", "centres.csv", "areas.csv", "rules.csv", "parameters.csv",
-                           "notes.csv", "breaches.csv", "by_route.csv"]
+    assert list(files) == ["summary.csv", "lots.csv", "centres.csv", "areas.csv", "travel.csv", "rules.csv",
+                           "parameters.csv", "notes.csv", "breaches.csv", "by_route.csv"]
     found = set()
     for name, data in files.items():
         rows = read_csv(data)
@@ -352,7 +352,7 @@ def test_cli_writes_each_format(inputs, tmp_path, fmt, name):
         assert zipfile.ZipFile(out).namelist() == [f"{stem}.csv" for stem in CSV_NAMES]
     elif fmt == "csv":
         assert sorted(p.name for p in out.iterdir()) == sorted(f"{stem}.csv" for stem in CSV_NAMES)
-        assert "9 files" in done.stdout
+        assert f"{len(CSV_NAMES)} files" in done.stdout
     elif fmt == "geojson":
         assert sorted(p.name for p in out.iterdir()) == ["centres.geojson", "lots.geojson"]
         assert len(json.loads((out / "lots.geojson").read_text())["features"]) == 7

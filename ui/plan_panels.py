@@ -8,10 +8,11 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
+from lib import travel
 from lib.budget import money
 from lib.history import History
 from lib.metrics import Evaluation
-from lib.text import md, plain
+from lib.text import count, md, plain
 from ui import session
 from ui.lots_panel import draw_lot_counts
 
@@ -19,44 +20,110 @@ FLAG_BG = "background-color: #fde0dc"
 FLAG_TEXT = "color: #b00020; font-weight: 700"
 
 
+HELP = {
+    "lots": "Groups with at least one open centre: each is one contract. A group whose centres are all "
+            "closed or merged is not a lot.",
+    "open": "Centres still open. A closed centre's children go to the nearest open centre; a merged "
+            "centre's to the centre it merged into.",
+    "beyond": "Children aged 0-4 whose open centre is more than {x} km away in a straight line from their "
+              "area (X is the distance rule on the Rules tab). It rises as centres close.",
+    "further": "Children aged 0-4 whose centre is further away than in the baseline. Shade the map by "
+               "'Extra travel' to see where they live; the table is under the map.",
+    "deprived": "Share of the children in a reach area who live in the {pct}% most deprived areas of England "
+                "(IMD 2019 decile {d} or below).",
+    "weighted": "Children counted with more weight in deprived areas: each child times the weight of its "
+                "area's IMD decile (by default 2.0 in decile 1 falling to 1.0 in decile 10). It sets the "
+                "rate part of each lot's value.",
+    "budget": "The sum of the lot values: a management cost per lot, plus each open centre's base cost (by "
+              "phase) and the rate per weighted child. The change is against the baseline (every centre "
+              "open and its own lot).",
+    "gap": "The envelope (the baseline less the grant cut, or the amount set on the Budget page) less the "
+           "budget total: 'under' leaves headroom, 'over' needs more savings.",
+}
+
+
+def gap_value(gap: float) -> str:
+    """'£0.43m under' (headroom) or '£375k over' the envelope; 'on the envelope' within 50p."""
+    if abs(gap) < 0.5:
+        return "on the envelope"
+    return money(abs(gap)) + (" under" if gap > 0 else " over")
+
+
+def _delta(value: float, money_delta: bool = False) -> str | None:
+    """The change since the baseline as Streamlit reads it: None for no change (never '-0'); an ASCII
+    sign first, from which Streamlit takes the arrow and the colour."""
+    if abs(value) < 0.5:
+        return None
+    sign = "+" if value > 0 else "-"
+    return sign + (money(abs(value)) if money_delta else f"{round(abs(value)):,}")
+
+
 def draw_totals(ev: Evaluation, base: Evaluation) -> None:
-    """Eight headline figures with the change since the baseline, then the rule-flag summary."""
+    """Eight headline figures, each explained on hover, with the change since the baseline; then the
+    rule-flag summary, the travel summary and the lot counts."""
     t, b = ev.totals(), base.totals()
+    trip = travel.summary(ev)
+    d = ev.scenario.deprivation.threshold
+    x = f"{trip.limit_km:g}"
     items = [
-        ("Groups (lots)", f"{t['groups']:,}", t["groups"] - b["groups"], "off"),
-        ("Open centres", f"{t['open_centres']:,}", t["open_centres"] - b["open_centres"], "off"),
-        ("Children covered", f"{t['children_covered']:,}", t["children_covered"] - b["children_covered"], "normal"),
-        ("In 30% most deprived areas", f"{t['deprived_share']:.1%}", None, "off"),
-        ("Weighted reach", f"{t['weighted_reach']:,.0f}", None, "off"),
-        ("Budget total", money(t["budget_total"]), t["budget_total"] - b["budget_total"], "inverse"),
-        ("Saving vs baseline", money(t["saving"]), None, "off"),
-        ("Envelope gap", money(t["envelope_gap"]), None, "off"),
+        ("Lots", f"{t['lots']:,}", _delta(t["lots"] - b["lots"]), "off", HELP["lots"]),
+        ("Open centres", f"{t['open_centres']:,}", _delta(t["open_centres"] - b["open_centres"]), "off",
+         HELP["open"]),
+        (f"Over {x} km away", f"{trip.children_beyond:,}",
+         _delta(trip.children_beyond - trip.children_beyond_baseline), "inverse", HELP["beyond"].format(x=x)),
+        ("Travel further", f"{trip.children_further:,}", None, "off", HELP["further"]),
+        ("Deprived share", f"{t['deprived_share']:.1%}", None, "off",
+         HELP["deprived"].format(pct=d * 10, d=d)),
+        ("Weighted reach", f"{t['weighted_reach']:,.0f}", None, "off", HELP["weighted"]),
+        ("Budget total", money(t["budget_total"]), _delta(t["budget_total"] - b["budget_total"], True), "inverse",
+         HELP["budget"]),
+        ("Envelope gap", gap_value(t["envelope_gap"]), None, "off", HELP["gap"]),
     ]
     for row in range(0, len(items), 2):
         cols = st.columns(2)
-        for col, (label, value, delta, colour) in zip(cols, items[row:row + 2], strict=True):
-            if isinstance(delta, float):
-                # ASCII "-": Streamlit reads the delta's direction (arrow, colour) from its first character
-                delta = None if abs(delta) < 0.5 else (("+" if delta > 0 else "-") + money(abs(delta)))
-            elif delta == 0:
-                delta = None
-            col.metric(label, value, delta=delta, delta_color=colour, border=True)
+        for col, (label, value, delta, colour, explain) in zip(cols, items[row:row + 2], strict=True):
+            col.metric(label, value, delta=delta, delta_color=colour, border=True, help=explain)
     f = t["flags"]
     gap = "over the envelope" if f["over_envelope"] else "within the envelope"
-    msg = (f"**Rule flags:** {f['centres_below_min_reach']} centres below the minimum reach · "
-           f"{f['groups_flagged']} groups flagged · {f['areas_in_gaps']} areas beyond the distance limit · "
+    msg = (f"**Rule flags:** {count(f['centres_below_min_reach'], 'centre')} below the minimum reach · "
+           f"{count(f['groups_flagged'], 'group')} flagged · "
+           f"{count(f['areas_in_gaps'], 'area')} beyond the distance limit · "
            f"budget {gap} ({money(t['envelope'])}).")
     if f["centres_below_min_reach"] or f["groups_flagged"] or f["areas_in_gaps"] or f["over_envelope"]:
         st.error(msg)
     else:
         st.success(msg)
-    if t["children_further"]:
-        st.caption(f"{t['children_further']:,} children now have a further centre than in the baseline.")
+    st.caption(md(trip.describe()))
     draw_lot_counts(ev)
+
+
+def draw_travel(ev: Evaluation) -> None:
+    """Who travels further: the affected areas (children, old and new centre, extra km), most child-km first."""
+    table = travel.affected_areas(ev)
+    if table.empty:
+        return
+    trip = travel.summary(ev)
+    with st.expander(f"Who travels further: {count(trip.children_further, 'child')} in "
+                     f"{count(trip.areas_further, 'area')}", expanded=False):
+        st.caption("Straight-line distance from each area's population-weighted centroid to its centre, against "
+                   "the baseline. Shade the map by 'Extra travel' to see where.")
+        st.dataframe(table.drop(columns=["Area code"]), hide_index=True, width="stretch", height=320,
+                     column_config={"Children 0-4 (children)": st.column_config.NumberColumn("Children",
+                                                                                              format="%,d"),
+                                    "Baseline distance (km)": st.column_config.NumberColumn(format="%.1f"),
+                                    "Scenario distance (km)": st.column_config.NumberColumn(format="%.1f"),
+                                    "Extra distance (km)": st.column_config.NumberColumn(format="+%.1f")})
 
 
 def _group_options(ev: Evaluation) -> list[str]:
     return ev.groups_table()["group"].tolist()
+
+
+def _status_words(sc, cid: str, names: dict[str, str]) -> str:
+    """'open', 'closed' or 'merged into <name>'."""
+    if cid in sc.merged_into:
+        return f"merged into {names.get(sc.merged_into[cid], sc.merged_into[cid])}"
+    return "closed" if cid in sc.closed else "open"
 
 
 def draw_keyboard_moves(ev: Evaluation, names: dict[str, str], apply_move: Callable[[list[str], str], None],
@@ -80,7 +147,7 @@ def draw_keyboard_moves(ev: Evaluation, names: dict[str, str], apply_move: Calla
     with st.form("centre_status", border=True):
         st.markdown("**Close, reopen or merge a centre**")
         cid = st.selectbox("Centre", ids, key="st_centre", filter_mode="contains",
-                           format_func=lambda c: plain(f"{names[c]} ({'closed' if c in sc.closed else 'open'})"))
+                           format_func=lambda c: plain(f"{names[c]} ({_status_words(sc, c, names)})"))
         open_ids = [c for c in ids if c not in sc.closed]
         into = st.selectbox("Merge into", open_ids, format_func=lambda c: plain(names[c]), key="st_target",
                             filter_mode="contains")
@@ -129,7 +196,7 @@ def draw_group_table(ev: Evaluation) -> str | None:
     event = st.dataframe(styled, hide_index=True, width="stretch", on_select="rerun", selection_mode="single-row",
                          key="group_table", height=min(38 + 35 * len(g), 560),
                          column_config={"Centres": st.column_config.TextColumn(width="large"),
-                                        "Flags": st.column_config.TextColumn(width="medium")})
+                                        "Flags": st.column_config.TextColumn(width="large")})
     rows = event.selection.rows if event is not None else []
     return str(shown["Group"].iloc[rows[0]]) if rows else None
 
@@ -141,20 +208,28 @@ def draw_list_view(ev: Evaluation, names: dict[str, str], readonly: bool = False
     new_label = sc.new_group_label()
     options = [*_group_options(ev), new_label]
     table = pd.DataFrame({"centre_id": c["centre_id"], "Centre": c["name"], "Group": c["group"],
-                          "Status": c["status"].where(c["status"] != "merged", "closed"),
+                          "Status": c["status"], "Merged into": [names.get(t, t) for t in c["merged_into"]],
                           "Reach": c["reach"], "Flags": c["flags"]}).set_index("centre_id")
     version = st.session_state.get("list_version", 0)
     edited = st.data_editor(
         table, key=f"list_view_{version}", width="stretch", height=min(38 + 35 * len(table), 600),
-        disabled=True if readonly else ["Centre", "Reach", "Flags"], hide_index=True,
+        disabled=True if readonly else ["Centre", "Merged into", "Reach", "Flags"], hide_index=True,
         column_config={"Group": st.column_config.SelectboxColumn(options=options, required=True),
-                       "Status": st.column_config.SelectboxColumn(options=["open", "closed"], required=True)})
-    st.caption(f"Change a centre's group (choose {new_label} to start a new group) or its status.")
+                       "Status": st.column_config.SelectboxColumn(options=["open", "closed", "merged"],
+                                                                  required=True),
+                       "Flags": st.column_config.TextColumn(width="large")})
+    st.caption(f"Change a centre's group (choose {new_label} to start a new group) or its status (open or closed; "
+               "to merge a centre, use 'Close, reopen or merge a centre': a merge needs the centre it goes to).")
     new = sc
     for cid in table.index[(edited["Group"] != table["Group"]).to_numpy()]:
         new = new.move([cid], str(edited.at[cid, "Group"]))
     for cid in table.index[(edited["Status"] != table["Status"]).to_numpy()]:
-        new = new.close(cid) if edited.at[cid, "Status"] == "closed" else new.reopen(cid)
+        status = edited.at[cid, "Status"]
+        if status == "merged":
+            st.warning(f"{md(names[cid])}: to merge a centre, choose the centre it merges into in 'Close, reopen "
+                       "or merge a centre'.")
+            continue
+        new = new.close(cid) if status == "closed" else new.reopen(cid)
     if new != sc:
         session.commit(new)
         st.session_state["list_version"] = version + 1

@@ -16,6 +16,7 @@ from ui.plan_panels import (
     draw_keyboard_moves,
     draw_list_view,
     draw_totals,
+    draw_travel,
 )
 from ui.rules_panel import FOCUS, clear_focus, draw_rules_panel
 
@@ -88,10 +89,12 @@ def _reset() -> None:
 # --- header and toolbar -----------------------------------------------------------------------
 readonly = workspace.view_only()
 info = workspace.loaded()
-status = ("read-only view" if readonly else "unsaved changes (autosaved as a draft)" if workspace.is_dirty()
-          else f"saved, version {info.version}" if info else "baseline")
-st.markdown(f"### Plan · {md(ev.scenario.name)}  \n:gray[{md(net.dataset.name)}: {len(net.dataset.areas):,} areas, "
-            f"{net.n_centres} centres · {status}]")
+edited = hist.present != hist.baseline
+status = ("read-only" if readonly else "edited, unsaved" if workspace.is_dirty() or (edited and not info)
+          else f"saved, version {info.version}" if info else "")
+st.markdown(f"### Plan · {md(ev.scenario.name)}" + (f" ({status})" if status else "")
+            + f"  \n:gray[{md(net.dataset.name)}: {len(net.dataset.areas):,} areas, {net.n_centres} centres"
+            + (" · unsaved changes are kept as a draft in this browser" if status == "edited, unsaved" else "") + "]")
 workspace.show_message()
 bar = st.columns([1, 1, 1.6, 3.2, 1.6])
 bar[0].button("↶ Undo", on_click=_undo, disabled=readonly or not hist.can_undo, width="stretch", key="undo")
@@ -135,6 +138,7 @@ with left:
     st.caption("Drag a centre onto another centre or a group label to move it; drop on empty map for a new group; "
                "shift-drag to select several. Centre locations: " + mapview.location_summary(net.dataset.centres)
                + " (dashed marks are illustrative).")
+    draw_travel(ev)
 
 with right:
     if readonly:

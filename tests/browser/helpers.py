@@ -51,12 +51,12 @@ def headline(page: Any) -> dict[str, str]:
     for box in page.locator('[data-testid="stMetric"]').all():
         label = box.locator('[data-testid="stMetricLabel"]').inner_text().strip()
         out[label] = " ".join(box.inner_text().replace(label, "", 1).split())
-    assert {"Groups (lots)", "Open centres", "Budget total"} <= out.keys(), out
+    assert {"Lots", "Open centres", "Budget total"} <= out.keys(), out
     return out
 
 
 def expect_figures(page: Any, totals: dict) -> None:
-    expect(metric(page, "Groups (lots)")).to_have_text(f"{totals['groups']:,}", timeout=WAIT_MS)
+    expect(metric(page, "Lots")).to_have_text(f"{totals['lots']:,}", timeout=WAIT_MS)
     expect(metric(page, "Open centres")).to_have_text(f"{totals['open_centres']:,}", timeout=WAIT_MS)
     expect(metric(page, "Budget total")).to_have_text(money(totals["budget_total"]), timeout=WAIT_MS)
 

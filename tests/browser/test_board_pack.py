@@ -68,7 +68,7 @@ def test_routes_cut_and_the_board_pack(app_url, offline_page, chromium, tmp_path
     from openpyxl import load_workbook
 
     book = load_workbook(files["pack.xlsx"])
-    assert book.sheetnames == ["Summary", "Lots", "Centres", "Areas", "Rules", "Parameters", "Notes"]
+    assert book.sheetnames == ["Summary", "Lots", "Centres", "Areas", "Travel", "Rules", "Parameters", "Notes"]
     lots_sheet = book["Lots"]
     header = [c.value for c in lots_sheet[1]]
     rows = {r[0]: dict(zip(header, r, strict=True)) for r in lots_sheet.iter_rows(min_row=2, values_only=True)}

@@ -249,9 +249,8 @@ def expect_plan(page: Any, totals: dict) -> None:
     go_to(page, "Plan")
     expect(page.locator(f'{MAP}[data-ready="1"]')).to_have_count(1, timeout=60_000)
     expect(page.locator(MARKERS)).to_have_count(totals["open_centres"], timeout=WAIT_MS)
-    expect(metric(page, "Groups (lots)")).to_have_text(f"{totals['groups']:,}", timeout=WAIT_MS)
+    expect(metric(page, "Lots")).to_have_text(f"{totals['lots']:,}", timeout=WAIT_MS)
     expect(metric(page, "Open centres")).to_have_text(f"{totals['open_centres']:,}", timeout=WAIT_MS)
-    expect(metric(page, "Children covered")).to_have_text(f"{totals['children_covered']:,}", timeout=WAIT_MS)
     expect(metric(page, "Budget total")).to_have_text(money(totals["budget_total"]), timeout=WAIT_MS)
 
 

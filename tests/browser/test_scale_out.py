@@ -53,7 +53,7 @@ def test_scenario_saved_on_one_server_is_found_and_opened_on_another(
         form = a.locator('[data-testid="stForm"]').filter(has=centres)
         form.get_by_role("button", name="Move", exact=True).click()
         expect(marker(a, cid)).to_have_attribute("data-group", group, timeout=WAIT_MS)
-        expect(metric(a, "Groups (lots)")).to_have_text(str(N_CENTRES - 1), timeout=WAIT_MS)
+        expect(metric(a, "Lots")).to_have_text(str(N_CENTRES - 1), timeout=WAIT_MS)
         figures = headline(a)
 
         a.get_by_role("link", name="Scenarios", exact=True).click()
@@ -82,7 +82,7 @@ def test_scenario_saved_on_one_server_is_found_and_opened_on_another(
         b.goto(f"{url_b}/?link={token}")
         open_plan(b)
         expect(marker(b, cid)).to_have_attribute("data-group", group, timeout=WAIT_MS)
-        expect(metric(b, "Groups (lots)")).to_have_text(str(N_CENTRES - 1), timeout=WAIT_MS)
+        expect(metric(b, "Lots")).to_have_text(str(N_CENTRES - 1), timeout=WAIT_MS)
         assert headline(b) == figures
         expect(b.get_by_text(re.compile(r"saved, version 1"))).to_be_visible()
         for op in (a_op, b_op):

@@ -152,7 +152,7 @@ def test_save_share_link_and_read_only_view(offline_contexts: Any, app: dict, no
     expected = evaluate(norfolk, Scenario.baseline(ids).move([cid], group)).totals()
     expect_figures(page, expected)
     figures = headline(page)
-    assert figures["Groups (lots)"].startswith(f"{N_CENTRES - 1}")
+    assert figures["Lots"].startswith(f"{N_CENTRES - 1}")
 
     go_to(page, "Scenarios", "Scenarios")
     page.get_by_label("Name (required)").fill("Shared by link")

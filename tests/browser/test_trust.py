@@ -93,7 +93,7 @@ def test_reload_offers_the_unsaved_work_back(offline_contexts: Any, app_server_r
 
         page.reload()  # F5: a new Streamlit session of the same browser
         open_plan(page)
-        assert headline(page)["Groups (lots)"].startswith("54")  # the new session starts at the baseline...
+        assert headline(page)["Lots"].startswith("54")  # the new session starts at the baseline...
         restore_offered(page, 5)  # ...and offers the work back
         open_plan(page)
         expect_figures(page, totals)
