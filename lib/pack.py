@@ -39,7 +39,6 @@ SUMMARY_ROWS = (  # (totals key, label, unit)
     ("deprived_share", "Share of children in deprived areas", "%"),
     ("weighted_reach", "Weighted reach", "weighted children"),
     ("children_further", "Children whose centre is further away", "children"),
-    ("children_beyond_max_distance", "Children beyond the distance limit", "children"),
     ("budget_total", "Budget total", "£ a year"),
     ("saving", "Saving against the baseline", "£ a year"),
     ("envelope", "Envelope", "£ a year"),
@@ -110,13 +109,15 @@ class BoardPack:
 
 
 def summary_table(t: dict, b: dict, trip: travel.TravelSummary | None = None) -> pd.DataFrame:
-    """figure, unit, baseline, scenario, change; shares in %; with ``trip``, the travel figures
+    """figure, unit, baseline, scenario, change (money to the penny, shares in % to 4 places); with ``trip``,
+    the travel figures
     (children more than X km from an open centre, extra child-km) after the children further away."""
     rows = []
     for key, label, unit in SUMMARY_ROWS:
-        scale = 100.0 if unit == "%" else 1.0
-        rows.append({"Figure": label, "Unit": unit, "Baseline": float(b[key]) * scale,
-                     "Scenario": float(t[key]) * scale, "Change": (float(t[key]) - float(b[key])) * scale})
+        scale, digits = (100.0, 4) if unit == "%" else (1.0, 2)  # money to the penny
+        base, now = round(float(b[key]) * scale, digits), round(float(t[key]) * scale, digits)
+        rows.append({"Figure": label, "Unit": unit, "Baseline": base, "Scenario": now,
+                     "Change": round(now - base, digits)})
     if trip is not None:
         at = next(i for i, r in enumerate(rows) if r["Figure"].startswith("Children whose centre")) + 1
         extra = trip.extra_child_km if np.isfinite(trip.extra_child_km) else np.nan
