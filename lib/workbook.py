@@ -137,8 +137,8 @@ def _summary(book: _Book, pack: BoardPack, frame: pd.DataFrame) -> None:
     sheet = book.book.add_worksheet("Summary")
     sheet.write_string(0, 0, str(neutralise(pack.title)), book.title)
     block = [("Scenario", pack.scenario), ("Scenario notes", pack.scenario_notes), ("Dataset", pack.dataset),
-             ("Date", pack.created), ("Procurement routes", pack.route_text), ("Lead agencies", pack.lead_text.removeprefix("Lead agencies: ")),
-             ("Budget", pack.gap_text)]
+             ("Date", pack.created), ("Procurement routes", pack.route_text),
+             ("Lead agencies", pack.lead_text.removeprefix("Lead agencies: ")), ("Budget", pack.gap_text)]
     block = [(label, value) for label, value in block if value != ""]
     for row, (label, value) in enumerate(block, start=1):
         sheet.write_string(row, 0, label, book.bold)
