@@ -23,6 +23,14 @@ const NEW_GROUP_COLOUR = "#ffffff";
 const CLOSED_COLOUR = "#8a8a8a";
 const AREA_DEFAULT_FILL = "#d9d9d9";
 const MARKER_SIZE = 36; // outer box of a centre marker (the visible pin is 32 px)
+const FIT_PAD_PX = 20; // around the fitted bounds: a pin on the county's edge stays whole
+const LEGEND_OPEN_MIN_HEIGHT = 700; // shorter maps start with the legend collapsed
+const NAME_ZOOM = 13; // from this zoom, centre names are written under the markers
+const LABEL_GAP_PX = 4; // labels closer than this count as overlapping
+const FLAG_REACH_X_PX = 17; // the red "!" sticks out this far right of a pin's top-right corner
+const FLAG_REACH_Y_PX = 13; // ... and this far above it
+const LABEL_Z = 1000; // markers showing their label are drawn over those reduced to a dot
+const RISE_Z = 5000; // a hovered marker rises over everything
 
 /** Escape a value for use inside HTML text or a quoted attribute. */
 export function esc(value) {
@@ -65,6 +73,10 @@ function fmtPct(x) {
 
 function round1(x) {
   return Math.round(x * 10) / 10;
+}
+
+function round2(x) {
+  return Math.round(x * 100) / 100;
 }
 
 function naturalCompare(a, b) {
@@ -136,6 +148,12 @@ function createState(root) {
     box: null,
     suppressClickUntil: 0,
     renderCount: 0,
+    legendOpen: null, // null until the first render: then from the map's height; the user's toggle after
+    legendOpenParam: undefined, // the last `legend_open` received
+    lastFit: null, // the bounds of the last fit (refitted on resize until the user moves the map)
+    fitData: null, // fit_bounds as received (widened to the boundaries once they are loaded)
+    areaBounds: null,
+    declutterCount: 0,
     cleanups: [],
   };
 }
@@ -208,12 +226,18 @@ async function init(st, data) {
     zoom: 9,
   });
   st.map = map;
+  focusWithoutScrolling(map);
   map.attributionControl.setPrefix(
     '<a href="https://leafletjs.com" target="_blank" rel="noopener noreferrer">Leaflet</a>',
   );
 
   map.createPane("cm-areas").style.zIndex = "350";
-  map.createPane("cm-badges").style.zIndex = "590"; // under markers (600), over areas
+  // Over the markers (600; under tooltips 650 and popups 700): a badge that shows its label covers
+  // only dots (labels never overlap, see declutter); it takes no pointer events, so a dot under it
+  // can still be hovered, clicked and dropped on.
+  const badgePane = map.createPane("cm-badges");
+  badgePane.style.zIndex = "610";
+  badgePane.style.pointerEvents = "none";
   st.areaRenderer = L.canvas({ pane: "cm-areas", padding: 0.3 });
   st.badgeLayer = L.layerGroup().addTo(map);
   st.markerLayer = L.layerGroup().addTo(map);
@@ -223,6 +247,14 @@ async function init(st, data) {
     onAdd() {
       const div = el("div", "cm-legend");
       div.setAttribute("aria-label", "Map legend");
+      const toggle = el("button", "cm-legend-toggle");
+      toggle.type = "button";
+      toggle.setAttribute("data-role", "legend-toggle");
+      toggle.addEventListener("click", () => setLegendOpen(st, !st.legendOpen));
+      const body = el("div", "cm-legend-body");
+      body.id = `cm-legend-body-${Math.random().toString(36).slice(2)}`;
+      toggle.setAttribute("aria-controls", body.id);
+      div.append(toggle, body);
       L.DomEvent.disableClickPropagation(div);
       L.DomEvent.disableScrollPropagation(div);
       return div;
@@ -232,8 +264,11 @@ async function init(st, data) {
 
   map.on("moveend zoomend", () => {
     const c = map.getCenter();
-    st.mapEl.dataset.zoom = String(map.getZoom());
+    st.mapEl.dataset.zoom = String(round2(map.getZoom()));
     st.mapEl.dataset.center = `${c.lat.toFixed(5)},${c.lng.toFixed(5)}`;
+  });
+  map.on("zoomend viewreset", () => {
+    if (!st.rendering) declutter(st);
   });
   map.on("dragstart zoomstart", (e) => {
     if (e && e.type === "zoomstart" && st.fitting) return;
@@ -256,11 +291,31 @@ async function init(st, data) {
     const ro = new ResizeObserver(() => {
       map.invalidateSize({ pan: false });
       if (st.deferredFit) fitTo(st, st.deferredFit);
+      else if (st.lastFit && !st.userMovedMap) fitTo(st, st.lastFit); // e.g. the window was resized
     });
     ro.observe(st.mapEl);
     st.cleanups.push(() => ro.disconnect());
   }
   st.mapEl.dataset.initMs = String(round1(performance.now() - tStart));
+}
+
+/**
+ * Leaflet focuses the map container on every mousedown (for its keyboard handler) with a plain
+ * `focus()`, then restores `window`'s scroll position. In Streamlit the page scrolls inside
+ * `<section data-testid="stMain">`, not the window: when the map is taller than what is on screen
+ * (1280x720), the browser scrolls that section to show the whole map, the marker under the pointer
+ * moves away before mouseup, and the click is lost. Focus without scrolling instead.
+ */
+function focusWithoutScrolling(map) {
+  const kb = map.keyboard;
+  if (!kb || typeof kb._onMouseDown !== "function") return;
+  const wasEnabled = kb.enabled();
+  if (wasEnabled) kb.disable(); // the DOM listener is bound to the method when enabled
+  kb._onMouseDown = function onMouseDown() {
+    if (this._focused) return;
+    this._map._container.focus({ preventScroll: true });
+  };
+  if (wasEnabled) kb.enable();
 }
 
 function destroy(st) {
@@ -281,6 +336,16 @@ function destroy(st) {
 // ---------------------------------------------------------------------------
 
 function render(st, data) {
+  st.rendering = true;
+  try {
+    renderNow(st, data);
+  } finally {
+    st.rendering = false;
+  }
+  declutter(st);
+}
+
+function renderNow(st, data) {
   const { map } = st;
   st.data = data;
   st.renderCount += 1;
@@ -339,21 +404,31 @@ function renderAttribution(st, data) {
 function renderLegend(st, data) {
   const key = JSON.stringify(data.legend || []);
   const box = st.legendControl.getContainer();
-  box.style.maxHeight = `${Math.round((Number(data.height) || 640) * 0.62)}px`;
+  const body = box.querySelector(".cm-legend-body");
+  body.style.maxHeight = `${Math.round((Number(data.height) || 640) * 0.55)}px`;
+  // Python's `legend_open` (or, with None, the map's height) sets the state when it changes; the
+  // user's toggle holds until then (it survives reruns).
+  const want = typeof data.legend_open === "boolean" ? data.legend_open : null;
+  if (st.legendOpen === null || want !== st.legendOpenParam) {
+    st.legendOpenParam = want;
+    st.legendOpen = want ?? (Number(data.height) || 640) >= LEGEND_OPEN_MIN_HEIGHT;
+  }
+  setLegendOpen(st, st.legendOpen);
   if (key === st.legendKey) return;
   st.legendKey = key;
-  box.replaceChildren();
+  body.replaceChildren();
   for (const item of data.legend || []) {
     const row = el("div", "cm-legend-row");
     const sw = el("span", "cm-swatch");
     sw.style.background = safeColour(item.colour);
     row.append(sw, el("span", "cm-legend-label", item.label));
-    box.appendChild(row);
+    body.appendChild(row);
   }
   const keyRows = [
     ["cm-key-closed", "✕", "closed / merged centre"],
     ["cm-key-illustrative", "", "illustrative location"],
     ["cm-key-flag", "!", "breaks a rule (see its tooltip)"],
+    ["cm-key-dot", "", "label hidden where centres crowd: hover, or zoom in"],
   ];
   const foot = el("div", "cm-legend-key");
   for (const [cls, sym, text] of keyRows) {
@@ -361,8 +436,20 @@ function renderLegend(st, data) {
     row.append(el("span", `cm-key ${cls}`, sym), el("span", "cm-legend-label", text));
     foot.appendChild(row);
   }
-  box.appendChild(foot);
-  box.style.display = box.childElementCount ? "" : "none";
+  body.appendChild(foot);
+}
+
+/** Open or collapse the legend (a button in the map's corner; collapsed it covers almost nothing). */
+function setLegendOpen(st, open) {
+  st.legendOpen = Boolean(open);
+  const box = st.legendControl && st.legendControl.getContainer();
+  if (!box) return;
+  const toggle = box.querySelector(".cm-legend-toggle");
+  box.classList.toggle("cm-legend-open", st.legendOpen);
+  box.setAttribute("data-open", st.legendOpen ? "1" : "0");
+  toggle.textContent = st.legendOpen ? "Hide key ▾" : "Show key ▸";
+  toggle.setAttribute("aria-expanded", st.legendOpen ? "true" : "false");
+  toggle.setAttribute("aria-label", st.legendOpen ? "Hide the map key" : "Show the map key");
 }
 
 function renderBadges(st, data) {
@@ -387,6 +474,7 @@ function renderBadges(st, data) {
       const badge = el("div", "cm-badge", label);
       badge.style.setProperty("--c", safeColour(g.colour));
       badge.setAttribute("data-group-badge", label);
+      badge.setAttribute("data-label-shown", "1");
       const icon = L.divIcon({ className: "cm-badge-wrap", html: badge, iconSize: [0, 0] });
       L.marker([g.lat, g.lon], { icon, interactive: false, keyboard: false, pane: "cm-badges" }).addTo(
         st.badgeLayer,
@@ -413,12 +501,16 @@ function renderMarkers(st) {
     if (!Number.isFinite(c.lat) || !Number.isFinite(c.lon)) continue;
     let entry = st.markers.get(id);
     if (!entry) {
+      const wrap = el("div", "cm-mk");
       const pin = el("div", "cm-pin");
       const label = el("span", "cm-pin-label");
       pin.appendChild(label);
+      const name = el("div", "cm-name");
+      name.setAttribute("aria-hidden", "true"); // the marker's aria-label already names it
+      wrap.append(pin, name);
       const icon = L.divIcon({
         className: "cm-marker",
-        html: pin,
+        html: wrap,
         iconSize: [MARKER_SIZE, MARKER_SIZE],
         iconAnchor: [MARKER_SIZE / 2, MARKER_SIZE / 2],
       });
@@ -428,9 +520,10 @@ function renderMarkers(st) {
         autoPan: false,
         keyboard: true,
         riseOnHover: true,
+        riseOffset: RISE_Z,
         bubblingMouseEvents: false,
       });
-      entry = { id, marker, pin, label };
+      entry = { id, marker, pin, label, name, shown: null };
       marker.bindTooltip(el("div"), { direction: "auto", offset: [0, -20], className: "cm-tip", opacity: 1 });
       marker.on("click", (e) => onMarkerClick(st, id, e));
       marker.on("keypress", (e) => {
@@ -446,6 +539,7 @@ function renderMarkers(st) {
       if (ll.lat !== c.lat || ll.lng !== c.lon) entry.marker.setLatLng([c.lat, c.lon]);
     }
     entry.marker.setTooltipContent(tooltipContent(st, c));
+    entry.name.textContent = shortName(c.name);
     const open = (c.status || "open") === "open";
     if (entry.marker.dragging) {
       if (open && !readOnly(st)) entry.marker.dragging.enable();
@@ -453,6 +547,20 @@ function renderMarkers(st) {
     }
     paintMarker(st, id);
   }
+}
+
+/**
+ * A centre's name as written under its marker: without the "Children's Centre" most names carry
+ * and without a bracketed aside (the tooltip and popup give the full name).
+ */
+function shortName(name) {
+  const full = String(name ?? "");
+  const s = full
+    .replace(/\s*\([^)]*\)?\s*$/, "") // "(earlier: ...)" or an unclosed "(..." at the end
+    .replace(/\s*\b(sure start\s+)?children[’']s cent(re|er)\b/gi, "")
+    .replace(/\s{2,}/g, " ")
+    .trim();
+  return s || full;
 }
 
 function tooltipContent(st, c) {
@@ -551,16 +659,18 @@ function reconcilePending(st) {
 }
 
 function applyView(st, data) {
-  const { map, L } = st;
+  const { L } = st;
   const fb = Array.isArray(data.fit_bounds) && data.fit_bounds.length === 2 ? data.fit_bounds : null;
   const key = fb ? JSON.stringify(fb) : null;
   if (key !== null && key !== st.fitKey) {
     st.fitKey = key;
-    fitTo(st, L.latLngBounds(fb));
+    st.fitData = L.latLngBounds(fb);
+    fitTo(st, widenToAreas(st, st.fitData));
     st.initialViewDone = true;
     return;
   }
   st.fitKey = key;
+  if (key === null) st.fitData = null;
   if (!st.initialViewDone) {
     const pts = [...st.centres.values()].filter((c) => Number.isFinite(c.lat) && Number.isFinite(c.lon));
     if (pts.length) {
@@ -570,22 +680,185 @@ function applyView(st, data) {
   }
 }
 
+function boundsArea(b) {
+  return Math.max(0, b.getEast() - b.getWest()) * Math.max(0, b.getNorth() - b.getSouth());
+}
+
+/**
+ * `fit_bounds` that frame (most of) the whole map, e.g. the areas' centroids, are widened to the
+ * area polygons' extent, so the county's edge polygons are not cut off. Smaller bounds (a focus on
+ * one group or breach) are kept as they are.
+ */
+function widenToAreas(st, bounds) {
+  const ab = st.areaBounds;
+  if (!ab || !ab.isValid() || !bounds || !bounds.isValid()) return bounds;
+  if (!ab.pad(0.05).contains(bounds) || boundsArea(bounds) < 0.6 * boundsArea(ab)) return bounds;
+  return st.L.latLngBounds(ab.getSouthWest(), ab.getNorthEast()).extend(bounds);
+}
+
+/** Room the legend (open or collapsed) takes at the map's bottom-right corner, in px from each edge. */
+function legendRoom(st) {
+  const box = st.legendControl && st.legendControl.getContainer();
+  if (!box || !box.offsetWidth || box.style.display === "none") return null;
+  const m = st.mapEl.getBoundingClientRect();
+  const r = box.getBoundingClientRect();
+  return { right: Math.max(0, m.right - r.left), bottom: Math.max(0, m.bottom - r.top) };
+}
+
+/** Would the bounds, fitted and centred with `padding` (total px), reach under the legend's corner? */
+function legendOverlapsFit(map, bounds, padding, room) {
+  const size = map.getSize();
+  const zoom = map.getBoundsZoom(bounds, false, padding);
+  const sw = map.project(bounds.getSouthWest(), zoom);
+  const ne = map.project(bounds.getNorthEast(), zoom);
+  const w = Math.abs(ne.x - sw.x);
+  const h = Math.abs(sw.y - ne.y);
+  const right = (size.x + w) / 2;
+  const bottom = (size.y + h) / 2;
+  return right > size.x - room.right && bottom > size.y - room.bottom;
+}
+
 function fitTo(st, bounds) {
-  if (!bounds.isValid()) return;
-  const size = st.map.getSize();
+  if (!bounds || !bounds.isValid()) return;
+  const { L, map } = st;
+  const size = map.getSize();
   if (!size.x || !size.y) {
     // Not laid out yet (e.g. inside a hidden tab): fit when it gets a size.
     st.deferredFit = bounds;
     return;
   }
   st.deferredFit = null;
-  st.fitting = true;
-  // keep the bottom-right legend from covering centres
-  const legend = st.legendControl && st.legendControl.getContainer();
-  const pad = legend && legend.offsetWidth && legend.offsetWidth < size.x / 2
-    ? [legend.offsetWidth + 24, legend.offsetHeight + 24] : [24, 24];
-  st.map.fitBounds(bounds, { paddingTopLeft: [24, 24], paddingBottomRight: pad, animate: false, maxZoom: 14 });
-  st.fitting = false;
+  st.lastFit = bounds;
+  const tl = L.point(FIT_PAD_PX, FIT_PAD_PX);
+  // Keep the bottom-right legend off the fitted bounds: pad the right side by its width or the
+  // bottom by its height, whichever leaves the bigger map (usually the side with room to spare).
+  let br = L.point(FIT_PAD_PX, FIT_PAD_PX);
+  const room = legendRoom(st);
+  const snap = map.options.zoomSnap;
+  map.options.zoomSnap = 0; // fit exactly: a quarter-zoom snap can waste a fifth of the width
+  try {
+    if (room && legendOverlapsFit(map, bounds, tl.add(br), room)) {
+      const right = L.point(Math.max(FIT_PAD_PX, room.right + 8), FIT_PAD_PX);
+      const bottom = L.point(FIT_PAD_PX, Math.max(FIT_PAD_PX, room.bottom + 8));
+      const zRight = map.getBoundsZoom(bounds, false, tl.add(right));
+      const zBottom = map.getBoundsZoom(bounds, false, tl.add(bottom));
+      br = zBottom >= zRight ? bottom : right;
+    }
+    st.fitting = true;
+    map.fitBounds(bounds, { paddingTopLeft: tl, paddingBottomRight: br, animate: false, maxZoom: 14 });
+  } finally {
+    map.options.zoomSnap = snap;
+    st.fitting = false;
+  }
+  st.mapEl.dataset.fitZoom = String(round2(map.getZoom()));
+}
+
+// ---------------------------------------------------------------------------
+// Labels: where markers crowd, lower-priority labels give way (the marker stays, as a dot)
+// ---------------------------------------------------------------------------
+
+/**
+ * After every render and zoom: measure the label boxes (marker pins with their group label, group
+ * badges and, from NAME_ZOOM, centre names) in screen space and show them in priority order, each
+ * only if it does not touch one already shown. A marker whose label gives way becomes a dot of its
+ * colour (still draggable, still a drop target, its label back on hover/focus and in its tooltip); a
+ * badge that gives way is hidden (still a drop target, shown again while dragging).
+ *
+ * Priority: selected, pending and highlighted first; then group badges (bigger groups first); then
+ * markers of groups without a badge (their marker is the group's only label); then members of
+ * badged groups; closed/merged last. Ties: larger reach, then id.
+ */
+function declutter(st) {
+  const { map } = st;
+  if (!map || st.drag) return;
+  const zoom = map.getZoom();
+  const withNames = zoom >= NAME_ZOOM - 1e-6;
+  const hl = st.data && st.data.highlight_group;
+  const members = new Map();
+  for (const c of st.centres.values()) {
+    if ((c.status || "open") === "open") members.set(String(c.group), (members.get(String(c.group)) || 0) + 1);
+  }
+  const items = [];
+  for (const [id, entry] of st.markers) {
+    const icon = entry.marker.getElement();
+    const c = st.centres.get(id);
+    if (!icon || !c) continue;
+    const d = displayOf(st, id);
+    const group = String(c.group);
+    let tier = 2;
+    if (st.selected.has(id) || d.pending || (hl && group === hl)) tier = 0;
+    else if (d.status !== "open") tier = 4;
+    else if (st.badges.has(group)) tier = 3;
+    items.push({ kind: "pin", id, entry, icon, tier, weight: Number(c.reach) || 0, key: id });
+  }
+  for (const [label, badge] of st.badges) {
+    items.push({ kind: "badge", badge, tier: hl && label === hl ? 0 : 1, weight: members.get(label) || 0, key: label });
+  }
+  items.sort((a, b) => a.tier - b.tier || b.weight - a.weight || naturalCompare(a.key, b.key));
+
+  // Show everything, then measure (one layout), then decide and write.
+  for (const it of items) {
+    if (it.kind === "pin") {
+      it.icon.classList.remove("cm-dot");
+      it.icon.classList.toggle("cm-named", withNames && !!it.entry.name.textContent);
+    } else {
+      it.badge.classList.remove("cm-label-off");
+    }
+  }
+  for (const it of items) {
+    const r = (it.kind === "pin" ? it.entry.pin : it.badge).getBoundingClientRect();
+    it.box = { left: r.left, top: r.top, right: r.right, bottom: r.bottom, w: r.width };
+    if (it.kind === "pin" && it.icon.classList.contains("cm-flagged")) {
+      it.box.top -= FLAG_REACH_Y_PX;
+      it.box.right += FLAG_REACH_X_PX;
+    }
+    if (it.kind === "pin" && withNames && it.entry.name.textContent) {
+      const n = it.entry.name.getBoundingClientRect();
+      it.nameBox = { left: n.left, top: n.top, right: n.right, bottom: n.bottom, w: n.width };
+    }
+  }
+  const placed = [];
+  const g = LABEL_GAP_PX;
+  const hits = (b, owner) => placed.some((p) => p.owner !== owner && b.left < p.right + g
+    && p.left < b.right + g && b.top < p.bottom + g && p.top < b.bottom + g);
+  for (const it of items) {
+    it.box.owner = it;
+    it.show = !it.box.w || !hits(it.box, it);
+    if (it.show && it.box.w) placed.push(it.box);
+  }
+  for (const it of items) {
+    it.showName = false;
+    if (it.show && it.nameBox && it.nameBox.w && !hits(it.nameBox, it)) { // a name sits under its own pin
+      it.showName = true;
+      it.nameBox.owner = it;
+      placed.push(it.nameBox);
+    }
+  }
+  let hidden = 0;
+  let names = 0;
+  for (const it of items) {
+    if (!it.show) hidden += 1;
+    if (it.kind === "pin") {
+      it.icon.classList.toggle("cm-dot", !it.show);
+      it.icon.classList.toggle("cm-named", it.showName);
+      it.icon.setAttribute("data-label-shown", it.show ? "1" : "0");
+      it.icon.setAttribute("data-name-shown", it.showName ? "1" : "0");
+      if (it.showName) names += 1;
+      if (it.entry.shown !== it.show) {
+        it.entry.shown = it.show;
+        it.entry.marker.setZIndexOffset(it.show ? LABEL_Z : 0);
+      }
+    } else {
+      it.badge.classList.toggle("cm-label-off", !it.show);
+      it.badge.setAttribute("data-label-shown", it.show ? "1" : "0");
+    }
+  }
+  st.declutterCount += 1;
+  const ds = st.mapEl.dataset;
+  ds.declutterCount = String(st.declutterCount);
+  ds.declutterZoom = String(round2(zoom));
+  ds.labelsHidden = String(hidden);
+  ds.namesShown = String(names);
 }
 
 // ---------------------------------------------------------------------------
@@ -616,6 +889,7 @@ function loadBoundaries(st, url) {
     st.areaLayer = null;
     st.areaById = new Map();
   }
+  st.areaBounds = null;
   st.areaKey = null;
   st.boundariesError = null;
   delete st.mapEl.dataset.boundariesError;
@@ -644,10 +918,15 @@ function loadBoundaries(st, url) {
         onEachFeature: (f, layer) => st.areaById.set(areaIdOf(f), layer),
       }).addTo(st.map);
       st.areaKey = JSON.stringify(style);
+      st.areaBounds = st.areaLayer.getBounds();
       if (!st.initialViewDone && !st.userMovedMap) {
-        fitTo(st, st.areaLayer.getBounds());
+        fitTo(st, st.areaBounds);
         st.initialViewDone = true;
+      } else if (!st.userMovedMap && st.fitData) {
+        const wide = widenToAreas(st, st.fitData);
+        if (wide !== st.fitData) fitTo(st, wide);
       }
+      declutter(st);
       st.mapEl.dataset.areas = String(st.areaById.size);
       showMessage(st, "");
     })
@@ -684,6 +963,7 @@ function setSelection(st, ids, notify) {
   const same = next.size === st.selected.size && [...next].every((id) => st.selected.has(id));
   st.selected = next;
   paintAll(st);
+  declutter(st);
   st.mapEl.dataset.selected = [...next].sort(naturalCompare).join(",");
   if (notify && !same) sendEvent(st, "select", { centre_ids: [...next].sort(naturalCompare) });
 }
@@ -864,13 +1144,19 @@ function onDragEnd(st) {
   for (const i of drag.ids) {
     const entry = st.markers.get(i);
     entry.marker.setLatLng(drag.home.get(i));
-    entry.marker.setZIndexOffset(0);
+    entry.marker.setZIndexOffset(entry.shown === false ? 0 : LABEL_Z);
     const icon = entry.marker.getElement();
     if (icon) icon.classList.remove("cm-dragging");
   }
-  if (target.kind === "outside" || target.kind === "cancel") return;
+  if (target.kind === "outside" || target.kind === "cancel") {
+    declutter(st);
+    return;
+  }
   const ids = drag.ids.filter((i) => target.group === NEW_GROUP || String(st.centres.get(i).group) !== target.group);
-  if (!ids.length) return;
+  if (!ids.length) {
+    declutter(st);
+    return;
+  }
 
   // Optimistic recolour, before the server answers.
   const g = st.groups.get(target.group);
@@ -899,14 +1185,17 @@ function onDragEnd(st) {
   ds.lastDropMs = String(round1(t0));
   ds.lastRecolourMs = String(round1(t1));
   ds.lastRecolourDelayMs = String(round1(t1 - t0));
+  declutter(st); // the moved centres now show their (pending) label first
   requestAnimationFrame(() => {
     const t2 = performance.now();
     ds.lastPaintMs = String(round1(t2));
     ds.lastPaintDelayMs = String(round1(t2 - t0));
   });
   setTimeout(() => {
+    if (!st.map) return;
     reconcilePending(st);
     paintAll(st);
+    declutter(st);
   }, PENDING_TIMEOUT_MS + 50);
 
   sendEvent(st, "move", { centre_ids: [...ids].sort(naturalCompare), group: target.group });

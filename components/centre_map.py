@@ -39,17 +39,40 @@ Example
 ...            highlight_group=None, fit_bounds=None,
 ...            on_move=on_move, on_action=on_action, on_select=on_select)
 
+Readable when crowded
+---------------------
+After every render and zoom the browser measures the labels (each marker's pin with its group
+label, the group badges and, from zoom 13, centre names written under the markers) and shows them
+in priority order, each only where it touches none already shown: selected, pending and highlighted
+first, then group badges, then markers of groups without a badge, then members of badged groups,
+closed/merged last (ties: larger reach). A marker whose label gives way is drawn as a dot of its
+colour: still draggable, still a drop target, its label back on hover and keyboard focus and in its
+tooltip. A badge that gives way is hidden but stays a drop target (shown again while dragging).
+Zoomed in, every label shows. Only the visible pin takes the pointer.
+
+The legend sits bottom-right behind a "Show key" / "Hide key" button; it starts collapsed on maps
+shorter than 700 px (``legend_open`` overrides). The first view fits the bounds with 20 px padding at
+a fractional zoom, keeping the bounds clear of the legend's corner, and refits when the map is
+resized until the user pans or zooms. Leaflet focuses the map on mousedown; here it does so without
+scrolling the page (Streamlit scrolls an inner element, not the window, which Leaflet does not
+restore: the page used to jump and the first click on a marker was lost).
+
 Browser-side hooks (for tests and benchmarks)
 ---------------------------------------------
 Marker elements (``.leaflet-marker-icon``) carry ``data-centre-id``, ``data-group``
 (the group in the data last received from Python), ``data-label``, ``data-status``,
-``data-colour`` (the colour shown now), ``data-selected`` and, while a local move waits
-for the server, ``data-pending-group``. Group badges carry ``data-group-badge``.
+``data-colour`` (the colour shown now), ``data-selected``, ``data-label-shown`` (``"1"`` when
+its label shows, ``"0"`` when it is a dot), ``data-name-shown`` and, while a local move waits
+for the server, ``data-pending-group``. Group badges carry ``data-group-badge`` and
+``data-label-shown``. The legend (``.cm-legend``) carries ``data-open``; its button is
+``[data-role="legend-toggle"]`` (with ``aria-expanded``).
 The map container ``[data-testid="centre-map"]`` carries ``data-ready="1"`` once
 Leaflet, markers and polygons are drawn (``"error"`` plus ``data-boundaries-error`` if the
 GeoJSON could not be fetched; a notice is shown and the centres are still drawn),
-``data-areas`` (polygons drawn), ``data-zoom``, ``data-center``,
-``data-render-count``, ``data-boundary-fetches``, ``data-selected`` and, after a drop,
+``data-areas`` (polygons drawn), ``data-zoom``, ``data-center``, ``data-fit-zoom`` (the zoom of the
+last fit), ``data-render-count``, ``data-boundary-fetches``, ``data-selected``,
+``data-declutter-count`` / ``data-declutter-zoom`` (label layouts done, and the zoom of the last),
+``data-labels-hidden`` / ``data-names-shown`` (counts from the last layout) and, after a drop,
 ``data-last-drop-ms`` / ``data-last-recolour-ms`` / ``data-last-paint-ms`` (``performance.now()``
 at drop, after the local recolour, and at the next animation frame),
 ``data-last-recolour-delay-ms`` / ``data-last-paint-delay-ms`` (the differences), and
@@ -161,6 +184,7 @@ def centre_map(
     height: int = 640,
     attribution: str | None = None,
     readonly: bool = False,
+    legend_open: bool | None = None,
 ) -> Any:
     """Draw the centre map and return the component's result.
 
@@ -185,7 +209,8 @@ def centre_map(
         Only this dict (not the polygons) travels on each rerun; the browser restyles.
     legend
         ``[{"colour", "label"}]`` drawn bottom-right in large type, followed by a key
-        for closed/merged and illustrative centres.
+        for closed/merged, illustrative and flagged centres and for dots (labels hidden where
+        centres crowd); behind a "Show key" button (see ``legend_open``).
     boundaries_url
         Root-relative URL of a GeoJSON FeatureCollection served from ``static/``, e.g.
         ``"/app/static/boundaries/norfolk_lsoa.geojson"``; features are matched to
@@ -197,7 +222,9 @@ def centre_map(
     fit_bounds
         ``[[south, west], [north, east]]``. Applied on the first render and whenever
         the value changes; otherwise the user's pan/zoom survives reruns. With None the
-        first view fits the centres (or the boundaries).
+        first view fits the centres (or the boundaries). Bounds that frame most of the
+        boundaries (e.g. the areas' centroids) are widened to the polygons' whole extent once
+        they are loaded, so edge polygons are not cut off; smaller bounds (a focus) are kept.
     tiles
         Add OpenStreetMap tiles (needs internet). Off by default: with ``False`` the map
         makes no request outside the app's own server.
@@ -215,6 +242,10 @@ def centre_map(
     readonly
         A read-only view: markers cannot be dragged or box-selected and popups offer no
         actions (tooltips and popups still show the figures). No move or action is sent.
+    legend_open
+        Whether the legend starts open. None (default): open on maps at least 700 px tall,
+        collapsed to its "Show key" button on shorter ones, so it covers no centre. Applied when
+        the value changes; otherwise the user's own toggle survives reruns.
 
     Returns
     -------
@@ -236,6 +267,7 @@ def centre_map(
         "static_base": f"{base}/app/static",
         "attribution": attribution or None,
         "readonly": bool(readonly),
+        "legend_open": None if legend_open is None else bool(legend_open),
     }
     return _mount(
         key=key,

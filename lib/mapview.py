@@ -10,6 +10,7 @@ import pandas as pd
 
 from lib import palette, travel
 from lib.metrics import Evaluation
+from lib.scenario import Scenario
 
 SHADINGS = ("group", "travel", "deprivation", "children")
 SHADING_LABELS = {"group": "Groups", "travel": "Extra travel", "deprivation": "Deprivation", "children": "Children"}
@@ -171,3 +172,23 @@ def breach_focus(ev: Evaluation, scope: str, subject: str) -> dict:
     m = FOCUS_MARGIN_DEG
     return {"group": group, "areas": areas,
             "bounds": [[min(lats) - m, min(lons) - m * 1.6], [max(lats) + m, max(lons) + m * 1.6]]}
+
+
+UNCHANGED_COLOUR = "#e6e6e6"
+
+
+def suggestion_shading(ev: Evaluation, before: Scenario, colours: dict[str, str]) -> tuple[dict[str, str], list[dict]]:
+    """Fills that show what a suggestion changes: an area whose centre moves to another lot in its new
+    lot's colour, every other area pale grey; and the legend."""
+    area_ids = ev.net.dataset.areas["area_id"].to_numpy()
+    ids = np.asarray(ev.net.centre_ids, dtype=object)
+    moved = np.array([before.group_of[c] != ev.scenario.group_of[c] for c in ids])
+    assign = ev.ctx.assign
+    ok = assign >= 0
+    centre = np.clip(assign, 0, None)
+    changed = ok & moved[centre]
+    fill = np.where(changed, [colours.get(ev.scenario.group_of[c], UNCHANGED_COLOUR) for c in ids[centre]],
+                    UNCHANGED_COLOUR)
+    legend = [{"colour": "#cccccc", "label": "coloured: areas whose centre changes lot (its new lot's colour)"},
+              {"colour": UNCHANGED_COLOUR, "label": "grey: no change"}]
+    return dict(zip(area_ids.tolist(), fill.tolist(), strict=True)), legend

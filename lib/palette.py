@@ -8,6 +8,9 @@ blue-to-orange scheme readable in greyscale; children use a sequential purple sc
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+
 import numpy as np
 
 from lib.scenario import natural_key
@@ -23,10 +26,35 @@ DECILE_COLOURS = ("#b35806", "#e08214", "#fdb863", "#fee0b6", "#f7f7f7",
 CHILDREN_COLOURS = ("#f2f0f7", "#cbc9e2", "#9e9ac8", "#756bb1", "#54278f")
 
 
-def group_colours(labels: list[str]) -> dict[str, str]:
-    """A colour per group label, by the label's natural order (stable as groups change)."""
-    ordered = sorted(set(labels), key=natural_key)
-    return {g: GROUP_COLOURS[i % len(GROUP_COLOURS)] for i, g in enumerate(ordered)}
+def group_colours(labels: Iterable[str]) -> dict[str, str]:
+    """A colour per group label, by the label's natural order (G1 the first colour, G2 the second, ...).
+
+    The same labels always get the same colours, but removing a group shifts the colours of the groups
+    after it: a page that redraws as groups change should use :func:`stable_group_colours`.
+    """
+    return stable_group_colours(labels, None)
+
+
+def stable_group_colours(labels: Iterable[str], previous: Mapping[str, str] | None = None,
+                         colours: Sequence[str] = GROUP_COLOURS) -> dict[str, str]:
+    """A colour per group label that follows the group, not its place in a sorted list.
+
+    Labels found in ``previous`` keep their colour there. Each new label (in natural order) takes the
+    colour of ``colours`` used least often among the labels' colours so far (ties: palette order), so a
+    new group gets an unused colour while one is free. Deterministic for given labels and ``previous``;
+    with ``previous=None`` the result is :func:`group_colours` (the natural-order cycle).
+    """
+    previous = previous or {}
+    ordered = sorted(set(map(str, labels)), key=natural_key)
+    out = {g: previous[g] for g in ordered if g in previous}
+    used = Counter(out.values())
+    rank = {c: i for i, c in enumerate(colours)}
+    for g in ordered:
+        if g not in out:
+            colour = min(colours, key=lambda c: (used[c], rank[c]))
+            out[g] = colour
+            used[colour] += 1
+    return {g: out[g] for g in ordered}
 
 
 def text_colour(background: str) -> str:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import math
 
 import pandas as pd
 import plotly.graph_objects as go
@@ -11,7 +10,15 @@ import pydeck as pdk
 import streamlit as st
 
 from lib import mapview, palette
-from lib.compare import changed_centres, totals_side_by_side
+from lib.compare import (
+    MAP_PADDING_PX,
+    changed_centres,
+    fit_view,
+    geojson_bounds,
+    label_anchor,
+    small_map_size,
+    totals_side_by_side,
+)
 from lib.data import boundaries_geojson
 from lib.metrics import Evaluation, evaluate
 from lib.store import NotFound
@@ -19,7 +26,6 @@ from lib.text import html_text, md, plain
 from ui import session, workspace
 
 CURRENT = "__current__"
-MAP_WIDTH_PX = 520  # a small-multiple map's width with two or more side by side
 
 net = session.network()
 workspace.ensure_examples()
@@ -89,39 +95,97 @@ def _geojson() -> str:
     return session.memo("_compare_geojson", (net.fingerprint,), lambda: json.dumps(boundaries_geojson(net.dataset)))
 
 
-def small_map(ev: Evaluation) -> pdk.Deck:
-    """Areas coloured by group, centres as dots (grey = closed): offline (no base map)."""
+def _box(ev: Evaluation) -> tuple[float, float, float, float]:
+    """(south, west, north, east) of the county: its polygons (whole), else its areas' centroids."""
+    box = session.memo("_compare_box", (net.fingerprint,), lambda: geojson_bounds(json.loads(_geojson())))
+    if box is None:
+        (s, w), (n, e) = mapview.bounds(ev)
+        box = (s, w, n, e)
+    return box
+
+
+def _rgb(hex_colour: str, alpha: int = 255) -> list[int]:
+    h = hex_colour.lstrip("#")
+    return [int(h[i:i + 2], 16) for i in (0, 2, 4)] + [alpha]
+
+
+OPEN_DOT = [20, 20, 20, 255]
+CLOSED_DOT = [150, 150, 150, 160]
+MAX_GROUP_LABELS = 24  # more labels than this on a small map hide it
+
+
+def small_map(ev: Evaluation, size: tuple[int, int]) -> tuple[pdk.Deck, dict[str, str]]:
+    """Areas coloured by group, group labels, centres as dots (grey = closed), fitted to a map of ``size``
+    px: offline (no base map); and the group colours."""
     colours = palette.group_colours(list(ev.scenario.group_of.values()))
     fill, _ = mapview.area_shading(ev, "group", colours)
     geo = json.loads(_geojson())
     for f in geo["features"]:
-        hexc = fill.get(f["properties"].get("lsoa11cd"), "#ffffff").lstrip("#")
-        f["properties"]["fill"] = [int(hexc[i:i + 2], 16) for i in (0, 2, 4)] + [200]
+        f["properties"]["fill"] = _rgb(fill.get(f["properties"].get("lsoa11cd"), "#ffffff"), 200)
     markers = mapview.centre_markers(ev, colours)
     for m in markers:
-        m["dot"] = [20, 20, 20, 255] if m["status"] == "open" else [150, 150, 150, 160]
+        m["dot"] = OPEN_DOT if m["status"] == "open" else CLOSED_DOT
         m["radius"] = 5 if m["status"] == "open" else 3
-    (s, w), (n, e) = mapview.bounds(ev)
-    zoom = math.log2(MAP_WIDTH_PX * 360 / (256 * max(e - w, 1e-3))) - 0.3
-    return pdk.Deck(
-        layers=[
-            pdk.Layer("GeoJsonLayer", geo, get_fill_color="properties.fill", get_line_color=[255, 255, 255],
-                      line_width_min_pixels=0.3, pickable=False),
-            pdk.Layer("ScatterplotLayer", markers, get_position="[lon, lat]", get_radius="radius",
-                      radius_units="'pixels'", get_fill_color="dot", pickable=True),
-        ],
-        initial_view_state=pdk.ViewState(latitude=(s + n) / 2, longitude=(w + e) / 2, zoom=zoom),
-        map_provider=None, tooltip={"text": "{name}\n{group} · reach {reach}"},
-    )
+    badges = mapview.group_badges(ev, colours)
+    if len(badges) > MAX_GROUP_LABELS:
+        badges = []
+    box = _box(ev)
+    texts = [{"text": plain(b["label"], 24), "lat": b["lat"], "lon": b["lon"], "bg": _rgb(b["colour"]),
+              "fg": _rgb(b["text_colour"]), **dict(zip(("anchor", "baseline"), label_anchor(b["lat"], b["lon"], box),
+                                                       strict=True))} for b in badges]
+    lat, lon, zoom = fit_view(*box, *size, padding_px=MAP_PADDING_PX)
+    layers = [
+        pdk.Layer("GeoJsonLayer", geo, get_fill_color="properties.fill", get_line_color=[255, 255, 255],
+                  line_width_min_pixels=0.3, pickable=False),
+        pdk.Layer("ScatterplotLayer", markers, get_position="[lon, lat]", get_radius="radius",
+                  radius_units="'pixels'", get_fill_color="dot", pickable=True),
+    ]
+    if texts:  # constant strings are quoted: pydeck reads a bare string as an expression
+        layers.append(pdk.Layer("TextLayer", texts, get_position="[lon, lat]", get_text="text", get_size=13,
+                                get_color="fg", background=True, get_background_color="bg",
+                                get_border_color=[255, 255, 255, 255], get_border_width=1,
+                                background_padding=[4, 2], font_weight=700,
+                                font_family="'Source Sans Pro, Arial, sans-serif'",
+                                get_text_anchor="anchor", get_alignment_baseline="baseline",
+                                character_set="'auto'", pickable=False))
+    deck = pdk.Deck(layers=layers, initial_view_state=pdk.ViewState(latitude=lat, longitude=lon, zoom=zoom),
+                    map_provider=None, tooltip={"text": "{name}\n{group} · reach {reach}"})
+    return deck, colours
+
+
+def _swatch(colour: str, text: str, dot: bool = False) -> str:
+    shape = "border-radius:50%;width:.6em;height:.6em;margin:0 .45em 0 .2em" if dot else "width:.9em;height:.9em"
+    return (f'<span style="display:inline-flex;align-items:center;margin:0 1em .25em 0;white-space:nowrap">'
+            f'<span style="display:inline-block;{shape};background:{colour};border:1px solid #555;'
+            f'margin-right:.35em"></span>{html_text(text, 40)}</span>')
+
+
+def _legend(colours: dict[str, str]) -> str:
+    """The fills of one map: each group's colour (up to 24, then a count)."""
+    items = [_swatch(c, g) for g in list(colours)[:24] for c in [colours[g]]]
+    more = f'<span style="white-space:nowrap">… and {len(colours) - 24} more groups</span>' if len(colours) > 24 else ""
+    return f'<div style="font-size:.85rem;line-height:1.4">{"".join(items)}{more}</div>'
 
 
 st.markdown("### Maps (areas coloured by group)")
-for col, key, ev in zip(st.columns(len(picked)), picked, evaluations, strict=True):
+size = small_map_size(len(picked), _box(evaluations[0]))
+maps = [small_map(ev, size) for ev in evaluations]
+for col, key, ev, (deck, colours) in zip(st.columns(len(picked)), picked, evaluations, maps, strict=True):
     with col:
         t = ev.totals()
         st.markdown(f"**{md(labels[key])}**  \n{t['groups']} groups · {t['open_centres']} open · "
                     f"£{t['budget_total'] / 1e6:,.2f}m")
-        st.pydeck_chart(small_map(ev), height=300, key=f"deck_{key}")
+        st.pydeck_chart(deck, height=size[1], key=f"deck_{key}")
+        st.html(_legend(colours))
+st.html('<div style="font-size:.9rem;line-height:1.5">'
+        + _swatch("#ffffff", "no open centre within reach")
+        + _swatch("rgb(20,20,20)", "open centre", dot=True)
+        + _swatch("rgb(150,150,150)", "closed centre", dot=True)
+        + "</div>")
+st.caption("Each area is filled with the colour of the group (lot) of the open centre that serves it; the colours "
+           "are listed under each map (a colour is a group's within one map only). A label marks each group of "
+           f"two or more centres, at the middle of its open centres (none when a map has over {MAX_GROUP_LABELS}). "
+           "Each map shows the whole county.")
 
 st.markdown("### Charts")
 c1, c2 = st.columns(2)

@@ -6,8 +6,10 @@ import streamlit as st
 
 from lib import mapview, palette
 from lib.export import safe_frame
+from lib.metrics import evaluate
 from lib.text import md
 from ui import session, workspace
+from ui.colours import group_colours
 from ui.lots_panel import draw_lots_panel
 from ui.pack_downloads import XLSX, board_pack
 from ui.plan_panels import (
@@ -19,8 +21,10 @@ from ui.plan_panels import (
     draw_travel,
 )
 from ui.rules_panel import FOCUS, clear_focus, draw_rules_panel
+from ui.suggest_panel import draw_suggest_panel, draw_suggestion_bar
 
 MAP_KEY = "plan_map"
+MAP_HEIGHT = 560  # the whole map on a 1280x720 projector below the title and toolbar
 NEW_GROUP = "__new__"
 
 net = session.network()
@@ -28,7 +32,7 @@ hist = session.history()
 ev = session.evaluation()
 base = session.baseline_evaluation()
 names = session.names(net)
-colours = palette.group_colours(list(ev.scenario.group_of.values()))
+colours = group_colours(ev)
 
 
 def _apply_move(centre_ids: list[str], group: str) -> None:
@@ -107,6 +111,9 @@ tiles = bar[4].toggle("Map tiles", value=False, key="tiles",
                       help="Optional background map from OpenStreetMap; needs internet. Off by default.")
 if error := st.session_state.pop("plan_error", None):
     st.error(md(error, limit=None))
+suggested = None if readonly else draw_suggestion_bar(ev, names)
+shown = ev if suggested is None else session.memo(
+    "_suggestion_evaluation", (net.fingerprint, suggested), lambda: evaluate(net, suggested, ev.baseline_total))
 
 left, right = st.columns([3, 2], gap="medium")
 with right:
@@ -115,8 +122,12 @@ with right:
 selected_group = st.session_state.get("selected_group")
 focus = st.session_state.get(FOCUS)
 with left:
-    area_style, legend = mapview.area_shading(ev, shading, colours)
-    if focus:
+    if suggested is not None:
+        colours = palette.stable_group_colours(list(suggested.group_of.values()), colours)
+        area_style, legend = mapview.suggestion_shading(shown, ev.scenario, colours)
+    else:
+        area_style, legend = mapview.area_shading(ev, shading, colours)
+    if focus and suggested is None:
         area_style = {**area_style, **focus["areas"]}
         st.caption(f"Showing a breach: {focus['scope']} **{md(focus['subject'])}**.")
         st.button("Clear the highlight", key="clear_focus_top", on_click=clear_focus)
@@ -126,14 +137,14 @@ with left:
         centre_map = None
     if centre_map is not None:
         centre_map(
-            centres=mapview.centre_markers(ev, colours, workspace.group_notes()),
-            groups=mapview.group_badges(ev, colours),
+            centres=mapview.centre_markers(shown, colours, workspace.group_notes()),
+            groups=mapview.group_badges(shown, colours),
             attribution="Boundaries: ONS; centres: DfE (OGL v3.0); contains OS data © Crown copyright 2025",
             area_style=area_style, legend=legend, boundaries_url=session.boundaries_url(net),
-            highlight_group=focus["group"] if focus else selected_group,
-            fit_bounds=focus["bounds"] if focus else mapview.bounds(ev), tiles=tiles, key=MAP_KEY,
-            on_move=_on_map_move, on_action=_on_map_action, on_select=_on_map_select, height=640,
-            readonly=readonly,
+            highlight_group=focus["group"] if focus and suggested is None else selected_group,
+            fit_bounds=focus["bounds"] if focus and suggested is None else mapview.bounds(ev), tiles=tiles,
+            key=MAP_KEY, on_move=_on_map_move, on_action=_on_map_action, on_select=_on_map_select, height=MAP_HEIGHT,
+            readonly=readonly or suggested is not None,
         )
     st.caption("Drag a centre onto another centre or a group label to move it; drop on empty map for a new group; "
                "shift-drag to select several. Centre locations: " + mapview.location_summary(net.dataset.centres)
@@ -146,7 +157,7 @@ with right:
     else:
         draw_keyboard_moves(ev, names, _apply_move, NEW_GROUP)
 
-tabs = st.tabs(["Groups", "Lots", "Rules", "Centres (list view)", "Change log"])
+tabs = st.tabs(["Groups", "Lots", "Rules", "Suggest", "Centres (list view)", "Change log"])
 with tabs[0]:
     picked = draw_group_table(ev)
     d1, d2, _ = st.columns([1, 1, 3])
@@ -169,6 +180,8 @@ with tabs[1]:
 with tabs[2]:
     draw_rules_panel(ev, readonly)
 with tabs[3]:
-    draw_list_view(ev, names, readonly)
+    draw_suggest_panel(ev, names, readonly)
 with tabs[4]:
+    draw_list_view(ev, names, readonly)
+with tabs[5]:
     draw_change_log(hist)

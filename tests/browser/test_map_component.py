@@ -169,6 +169,11 @@ def test_markers_render_offline_with_data_attributes(offline_page: Any, app_url:
     assert marker(page, "D").evaluate("e => e.classList.contains('cm-illustrative')")
     assert map_attr(page, "data-areas") == "9"
     assert page.locator("[data-group-badge]").count() == 3
+    # A 640 px map starts with its legend collapsed to a "Show key" button; the button opens it.
+    toggle = page.locator('.cm-legend [data-role="legend-toggle"]')
+    assert toggle.get_attribute("aria-expanded") == "false"
+    toggle.click()
+    assert toggle.get_attribute("aria-expanded") == "true"
     legend = page.locator(".cm-legend").inner_text()
     assert "G1 · 2 centres" in legend and "closed / merged" in legend
     assert page.locator(".cm-legend").evaluate("e => parseFloat(getComputedStyle(e).fontSize)") >= 16

@@ -1,0 +1,1 @@
+"""Optimisers: suggested groupings, reach areas and regions (spopt-style Model(...).solve())."""
