@@ -288,7 +288,8 @@ def test_default_view_labels_legend_and_county(new_page: Any, plan_url: str, vie
     # (e) the county fills the map (and is not cut off)
     mp = county["map"]
     w, h = county["right"] - county["left"], county["bottom"] - county["top"]
-    assert w >= 0.85 * mp["width"] or h >= 0.85 * mp["height"], (w / mp["width"], h / mp["height"])
+    # >= 80 %: the fit keeps the key's corner clear (on a wide, 560-px-high map that costs a few per cent)
+    assert w >= 0.8 * mp["width"] or h >= 0.8 * mp["height"], (w / mp["width"], h / mp["height"])
     assert county["left"] >= mp["left"] - 1 and county["right"] <= mp["right"] + 1
     assert county["top"] >= mp["top"] - 1 and county["bottom"] <= mp["bottom"] + 1
 
@@ -350,6 +351,6 @@ def test_a_move_that_empties_a_group_keeps_every_other_colour(new_page: Any, pla
     assert {m["id"]: m["colour"] for m in marker_boxes(page)} == after
     assert_readable(page, "after the move, 1600x1000")
     county = county_box(page)
-    assert county["right"] - county["left"] >= 0.85 * county["map"]["width"] or \
-        county["bottom"] - county["top"] >= 0.85 * county["map"]["height"]
+    assert county["right"] - county["left"] >= 0.8 * county["map"]["width"] or \
+        county["bottom"] - county["top"] >= 0.8 * county["map"]["height"]  # as in the default view
     shot(page, "map_readable_1600x1000_move_after", page.locator(MAP))
