@@ -42,11 +42,10 @@ HELP = {
 }
 
 
-def gap_value(gap: float) -> str:
-    """'£0.43m under' (headroom) or '£375k over' the envelope; 'on the envelope' within 50p."""
-    if abs(gap) < 0.5:
-        return "on the envelope"
-    return money(abs(gap)) + (" under" if gap > 0 else " over")
+def gap_label(gap: float) -> str:
+    """The envelope headline's label says the sign in words: 'Over the envelope by' or 'Under the envelope by'
+    (the value is the amount, never negative)."""
+    return "Over the envelope by" if gap < -0.5 else "Under the envelope by"
 
 
 def _delta(value: float, money_delta: bool = False) -> str | None:
@@ -77,7 +76,7 @@ def draw_totals(ev: Evaluation, base: Evaluation) -> None:
         ("Weighted reach", f"{t['weighted_reach']:,.0f}", None, "off", HELP["weighted"]),
         ("Budget total", money(t["budget_total"]), _delta(t["budget_total"] - b["budget_total"], True), "inverse",
          HELP["budget"]),
-        ("Envelope gap", gap_value(t["envelope_gap"]), None, "off", HELP["gap"]),
+        (gap_label(t["envelope_gap"]), money(abs(t["envelope_gap"])), None, "off", HELP["gap"]),
     ]
     for row in range(0, len(items), 2):
         cols = st.columns(2)
