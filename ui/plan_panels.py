@@ -43,9 +43,9 @@ HELP = {
 
 
 def gap_label(gap: float) -> str:
-    """The envelope headline's label says the sign in words: 'Over the envelope by' or 'Under the envelope by'
+    """The envelope headline's label says the sign in words: 'Over envelope' or 'Under envelope'
     (the value is the amount, never negative)."""
-    return "Over the envelope by" if gap < -0.5 else "Under the envelope by"
+    return "Over envelope" if gap < -0.5 else "Under envelope"
 
 
 def _delta(value: float, money_delta: bool = False) -> str | None:
