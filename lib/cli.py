@@ -9,6 +9,11 @@
   briefing report as HTML or PDF; prints one line, what was written and its size.
 - ``python -m lib links SCENARIO_ID [--base URL]``: a stored scenario's editing and read-only links,
   for whoever administers the database (e.g. for one shared before links had tokens).
+- ``python -m lib suggest groups|areas|regions [the dataset and --scenario options of evaluate] ...
+  --format json``: the optimisers of :mod:`lib.optimise` on the scenario: suggested lots (``groups``:
+  ``--min-size --max-size --lots --min-reach --max-span --lock --lock-group --mixed-phases
+  --within-districts --seed``), contiguous reach areas (``areas``: ``--min-reach``), or the most regions
+  of at least ``--min-reach`` children (``regions``: ``--min-reach --seed``); prints the answer as JSON.
 
 Errors (bad arguments, data, scenario, notes or output path) go to stderr as one line starting
 "error:" with exit code 2, never a traceback.
@@ -77,7 +82,44 @@ def build_parser() -> argparse.ArgumentParser:
     links.add_argument("scenario_id")
     links.add_argument("--base", default="http://localhost:8501", help="the app's address")
     links.add_argument("--format", choices=("json", "text"), default="text")
+    add_suggest_parser(sub)
     return parser
+
+
+def _id_list(text: str) -> list[str]:
+    """A comma-separated list of ids (blanks dropped)."""
+    return [t.strip() for t in text.split(",") if t.strip()]
+
+
+def add_suggest_parser(sub: argparse._SubParsersAction) -> None:
+    """``suggest groups|areas|regions``: the optimisers, each with the dataset and scenario options."""
+    suggest = sub.add_parser("suggest", help="suggest lots, reach areas or regions that meet the rules (JSON)")
+    kinds = suggest.add_subparsers(dest="what", required=True)
+    groups = kinds.add_parser("groups", help="suggested lots (groups) of the open centres")
+    add_dataset_arguments(groups)
+    groups.add_argument("--min-size", type=int, default=2, help="open centres per lot: at least (default 2)")
+    groups.add_argument("--max-size", type=int, default=4, help="open centres per lot: at most (default 4)")
+    groups.add_argument("--lots", type=int, help="exactly this many lots, locked ones included (default: any)")
+    groups.add_argument("--min-reach", type=float,
+                        help="lot reach (children of all its centres): at least (default: the scenario's rule)")
+    groups.add_argument("--max-span", type=float, metavar="KM",
+                        help="lot span (km between its two furthest centres): at most (default: the scenario's rule)")
+    groups.add_argument("--lock", type=_id_list, action="extend", default=[], metavar="CENTRE_ID,...",
+                        help="centres that keep their group (repeatable)")
+    groups.add_argument("--lock-group", type=_id_list, action="extend", default=[], metavar="GROUP,...",
+                        help="groups kept exactly as they are (repeatable)")
+    groups.add_argument("--mixed-phases", action="store_true", help="each lot mixes at least two phases")
+    groups.add_argument("--within-districts", action="store_true", help="each lot lies within one district")
+    groups.add_argument("--seed", type=int, default=0, help="the same seed gives the same suggestion")
+    areas = kinds.add_parser("areas", help="contiguous reach areas for the open centres")
+    add_dataset_arguments(areas)
+    areas.add_argument("--min-reach", type=float, default=600, help="reach per centre: at least (default 600)")
+    regions = kinds.add_parser("regions", help="the most contiguous regions of at least --min-reach children")
+    add_dataset_arguments(regions)
+    regions.add_argument("--min-reach", type=float, default=600, help="children per region: at least (default 600)")
+    regions.add_argument("--seed", type=int, default=0, help="the same seed gives the same regions")
+    for kind in (groups, areas, regions):
+        kind.add_argument("--format", choices=("json",), default="json")
 
 
 def run_links(args: argparse.Namespace) -> str:
@@ -223,7 +265,77 @@ def run_export(args: argparse.Namespace) -> str:
     return f"wrote {args.output}{os.sep} ({len(paths)} files: {', '.join(p.name for p in paths)}; {size})"
 
 
-COMMANDS = {"evaluate": run_evaluate, "export": run_export, "links": run_links}
+def _check_suggest_groups(args: argparse.Namespace, ev: Evaluation) -> None:
+    """Arguments that cannot work on this scenario: one clear error each (raised as ValueError)."""
+    sc = ev.scenario
+    n_open = int(ev.ctx.is_open.sum())
+    if args.min_size < 1 or args.max_size < args.min_size:
+        raise ValueError(f"--min-size {args.min_size} and --max-size {args.max_size}: give "
+                         "1 <= --min-size <= --max-size")
+    if args.lots is not None and not 1 <= args.lots <= n_open:
+        raise ValueError(f"--lots {args.lots} is out of range: give 1 to {n_open} (the open centres)")
+    if args.min_reach is not None and args.min_reach < 0:
+        raise ValueError(f"--min-reach cannot be negative: {args.min_reach:g}")
+    if args.max_span is not None and not args.max_span > 0:
+        raise ValueError(f"--max-span must be positive: {args.max_span:g}")
+    unknown = [c for c in args.lock if c not in sc.group_of]
+    if unknown:
+        raise ValueError(f"--lock: unknown centre id(s): {', '.join(unknown)}")
+    shut = [c for c in args.lock if c in sc.closed]
+    if shut:
+        raise ValueError(f"--lock: closed centre(s) cannot be locked into a lot: {', '.join(shut)}")
+    missing = [g for g in args.lock_group if g not in set(sc.group_of.values())]
+    if missing:
+        raise ValueError(f"--lock-group: unknown group(s): {', '.join(missing)}")
+
+
+def _suggest_groups(args: argparse.Namespace, ev: Evaluation) -> dict:
+    from lib.optimise.groups import GroupModel
+
+    _check_suggest_groups(args, ev)
+    m = GroupModel(ev, min_size=args.min_size, max_size=args.max_size, n_lots=args.lots,
+                   min_reach=args.min_reach, max_span_km=args.max_span, locked_centres=args.lock,
+                   locked_groups=args.lock_group, mixed_phases=args.mixed_phases,
+                   within_districts=args.within_districts, seed=args.seed).solve()
+    return {"groups": m.groups_, "broken_rules": [{k: _clean(v) for k, v in b.items()} for b in m.broken_rules_],
+            "lots": m.n_lots_, "objective": _clean(m.objective_), "total_span_km": _clean(m.total_span_km_),
+            "weighted_travel_km": _clean(m.weighted_travel_km_), "seconds": _clean(m.seconds_)}
+
+
+def _suggest_areas(args: argparse.Namespace, ev: Evaluation) -> dict:
+    from lib.optimise.areas import AreaModel
+
+    if args.min_reach < 0:
+        raise ValueError(f"--min-reach cannot be negative: {args.min_reach:g}")
+    m = AreaModel(ev, min_reach=args.min_reach).solve()
+    return {"assignment": m.assignment_, "below_min_reach": [{k: _clean(v) for k, v in b.items()}
+                                                             for b in m.below_min_reach_],
+            "weighted_km": _clean(m.weighted_km_), "baseline_weighted_km": _clean(m.baseline_weighted_km_),
+            "reach": {c: round(r) for c, r in m.reach_.items()}, "home_areas": m.home_areas_,
+            "areas_moved": m.areas_moved_, "min_reach": args.min_reach, "seconds": _clean(m.seconds_)}
+
+
+def _suggest_regions(args: argparse.Namespace, ev: Evaluation) -> dict:
+    from lib.optimise.regions import RegionModel
+
+    if not args.min_reach > 0:
+        raise ValueError(f"--min-reach must be positive: {args.min_reach:g}")
+    m = RegionModel(ev, min_reach=args.min_reach, seed=args.seed).solve()
+    return {"assignment": m.labels_, "regions": m.regions_, "sites": m.sites_,
+            "reach": {r: round(c) for r, c in m.reach_.items()},
+            "below_min_reach": [{k: _clean(v) for k, v in b.items()} for b in m.below_min_reach_],
+            "min_reach": args.min_reach, "seed": args.seed, "seconds": _clean(m.seconds_)}
+
+
+def run_suggest(args: argparse.Namespace) -> str:
+    """An optimiser's answer on the dataset and scenario, as JSON (the dataset's name included)."""
+    ev = load_evaluation(args)
+    out = {"groups": _suggest_groups, "areas": _suggest_areas, "regions": _suggest_regions}[args.what](args, ev)
+    return json.dumps({"dataset": ev.net.dataset.name, "scenario": ev.scenario.name, **out},
+                      indent=1, ensure_ascii=False)
+
+
+COMMANDS = {"evaluate": run_evaluate, "export": run_export, "links": run_links, "suggest": run_suggest}
 
 
 def _travel(ev) -> dict:
