@@ -81,3 +81,35 @@ def test_suggest_lots_runs_in_the_background_keeps_a_locked_lot_and_can_be_accep
     next(b for b in at.button if b.label == "Accept the suggestion").click()
     at.run()
     assert at.session_state["history"].present.group_of == suggestion.group_of
+
+
+def wait_for(app: AppTest, done) -> None:
+    import time
+
+    for _ in range(120):
+        if done(app):
+            return
+        time.sleep(0.5)
+        app.run()
+    raise AssertionError("the suggestion did not finish")
+
+
+def test_regions_and_reach_areas_from_the_suggest_tab(at):
+    from lib.optimise.regions import RegionModel
+
+    next(b for b in at.button if b.label == "Count sustainable centres").click()
+    at.run()
+    wait_for(at, lambda a: any("can sustain" in shown(m.value) for m in a.markdown))
+    regions = RegionModel(NET, min_reach=600).solve().regions_
+    assert any(f"The county can sustain {regions} centres" in shown(m.value) for m in at.markdown)
+
+    next(b for b in at.button if b.label == "Suggest reach areas").click()
+    at.run()
+    wait_for(at, lambda a: any(b.label == "Use these reach areas" for b in a.button))
+    before = at.session_state["history"].present
+    next(b for b in at.button if b.label == "Use these reach areas").click()
+    at.run()
+    net = at.session_state["custom_network"]
+    assert net.dataset.reach_assignment is not None and len(net.dataset.reach_assignment) == len(NET.dataset.areas)
+    assert at.session_state["history"].present == before  # the scenario is kept
+    assert not at.exception

@@ -171,7 +171,7 @@ def _finish(ev: Evaluation) -> None:
                                         "broken": list(model.broken_rules_), "cancelled": job.cancelled,
                                         "seconds": getattr(model, "seconds_", None)}
     else:
-        st.session_state[f"suggest_{job.kind}"] = {"model": model, "cancelled": job.cancelled,
+        st.session_state[f"suggest_result_{job.kind}"] = {"model": model, "cancelled": job.cancelled,
                                                    "fingerprint": ev.net.fingerprint}
 
 
@@ -232,7 +232,7 @@ def draw_suggestion_bar(ev: Evaluation, names: dict[str, str]) -> Scenario | Non
 
 
 def _show_last_answers(ev: Evaluation) -> None:
-    areas = st.session_state.get("suggest_areas")
+    areas = st.session_state.get("suggest_result_areas")
     if areas and areas["fingerprint"] == ev.net.fingerprint:
         m = areas["model"]
         below = pd.DataFrame(m.below_min_reach_)
@@ -244,7 +244,7 @@ def _show_last_answers(ev: Evaluation) -> None:
         if st.button("Use these reach areas", key="suggest_use_areas",
                      help="The map and figures then use the suggested reach areas (the scenario is kept)."):
             _use_reach_areas(ev, m.assignment_)
-    regions = st.session_state.get("suggest_regions")
+    regions = st.session_state.get("suggest_result_regions")
     if regions and regions["fingerprint"] == ev.net.fingerprint:
         m = regions["model"]
         names = dict(zip(ev.net.dataset.areas["area_id"], ev.net.dataset.areas["name"], strict=True))
@@ -265,5 +265,5 @@ def _use_reach_areas(ev: Evaluation, assignment: dict[str, str]) -> None:
                       notes=(*ev.net.dataset.notes, "Reach areas: suggested by Centre Planner (contiguous, "
                              "each reaching the minimum where the geography allows)."))
     st.session_state["custom_network"] = prepare(dataset)
-    st.session_state.pop("suggest_areas", None)
+    st.session_state.pop("suggest_result_areas", None)
     st.rerun()
