@@ -8,7 +8,7 @@ from pathlib import Path
 import streamlit as st
 
 from lib.text import md
-from ui import browser, drafts, workspace
+from ui import browser, drafts, presentation, workspace
 
 HERE = Path(__file__).resolve().parent
 log = logging.getLogger("centre_planner")
@@ -22,6 +22,7 @@ pages = [
     st.Page("views/compare.py", title="Compare", icon=":material/compare:"),
     st.Page("views/data.py", title="Data", icon=":material/database:"),
     st.Page("views/overview.py", title="Overview", icon=":material/table_chart:"),
+    st.Page("views/help.py", title="Help", icon=":material/help:"),
 ]
 # Less blank space above the page title: on a 1280x720 projector the map starts higher.
 st.markdown("""<style>
@@ -30,6 +31,7 @@ st.markdown("""<style>
 [data-testid='stMetricValue'] {font-size: 2.1rem;}
 .st-key-browser_key_cookie {display: none;}
 </style>""", unsafe_allow_html=True)
+presentation.style()  # large type and high contrast while presenting (?present=1)
 page = st.navigation(pages, position="top")
 browser.remember()
 workspace.apply_query_params()

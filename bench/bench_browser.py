@@ -8,7 +8,7 @@ For each move it prints, in page time (``performance.now()``, relative to the dr
     marker    drop -> marker recoloured in the browser: ``data-last-recolour-ms`` (DOM updated)
               and ``data-last-paint-ms`` (the next animation frame) minus ``data-last-drop-ms``,
               from the map container ``[data-testid="centre-map"]``
-    figures   drop -> the "Groups (lots)" headline figure shows the new count (a
+    figures   drop -> the "Lots" headline figure shows the new count (a
               MutationObserver on the page, installed before the drag; ``painted`` adds the
               next animation frame)
     python    drop -> Python's answer drawn on the map (``data-last-round-trip-ms``)
@@ -51,11 +51,11 @@ TARGET_MARKER_MS = 50.0
 TARGET_FIGURES_MEDIAN_MS = 200.0
 TARGET_FIGURES_P95_MS = 500.0
 
-# In-page helpers: read the "Groups (lots)" figure and watch it change after a drop.
+# In-page helpers: read the "Lots" figure and watch it change after a drop.
 READ_GROUPS_JS = """() => {
     for (const m of document.querySelectorAll('[data-testid="stMetric"]')) {
       const l = m.querySelector('[data-testid="stMetricLabel"]');
-      if (l && l.textContent.trim() === 'Groups (lots)') {
+      if (l && l.textContent.trim() === 'Lots') {
         const v = m.querySelector('[data-testid="stMetricValue"]');
         return v ? v.textContent.trim() : null;
       }

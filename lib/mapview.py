@@ -128,6 +128,18 @@ def bounds(ev: Evaluation) -> list[list[float]]:
             [float(areas["lat"].max()), float(areas["lon"].max())]]
 
 
+def district_bounds(areas: pd.DataFrame, margin_deg: float = 0.02) -> dict[str, list[list[float]]]:
+    """``{district: [[south, west], [north, east]]}``: the extent of each district's area centroids, widened
+    by ``margin_deg`` on every side (the edge areas' own polygons reach past their centroids), districts in
+    name order; ``{}`` when the areas have no district."""
+    if "district" not in areas or areas["district"].isna().all():
+        return {}
+    box = areas.dropna(subset=["district"]).groupby("district", sort=True).agg(
+        south=("lat", "min"), west=("lon", "min"), north=("lat", "max"), east=("lon", "max"))
+    return {str(d): [[float(r.south - margin_deg), float(r.west - margin_deg)],
+                     [float(r.north + margin_deg), float(r.east + margin_deg)]] for d, r in box.iterrows()}
+
+
 FOCUS_COLOUR = "#d62728"  # an area in a breach, when the officer asks to see it
 FOCUS_MARGIN_DEG = 0.04  # about 3-4 km around what is shown
 

@@ -104,3 +104,14 @@ def test_flags_reach_markers_of_centres_and_groups():
 
 def test_location_summary_counts_how_centres_are_placed():
     assert mapview.location_summary(NET.dataset.centres) == "22 approximate, 17 illustrative, 15 postcode"
+
+
+def test_district_bounds_frame_every_area_of_each_district_and_nothing_without_districts():
+    areas = NET.dataset.areas
+    boxes = mapview.district_bounds(areas, margin_deg=0.01)
+    assert list(boxes) == sorted(areas["district"].unique()) and len(boxes) == 7
+    for name, ((s, w), (n, e)) in boxes.items():
+        inside = areas[(areas["lat"] > s) & (areas["lat"] < n) & (areas["lon"] > w) & (areas["lon"] < e)]
+        assert set(areas.loc[areas["district"] == name, "area_id"]) <= set(inside["area_id"])
+        assert n - s < areas["lat"].max() - areas["lat"].min()  # a district, not the county
+    assert mapview.district_bounds(areas.drop(columns="district")) == {}

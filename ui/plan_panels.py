@@ -57,31 +57,60 @@ def _delta(value: float, money_delta: bool = False) -> str | None:
     return sign + (money(abs(value)) if money_delta else f"{round(abs(value)):,}")
 
 
-def draw_totals(ev: Evaluation, base: Evaluation) -> None:
-    """Eight headline figures, each explained on hover, with the change since the baseline; then the
-    rule-flag summary, the travel summary and the lot counts."""
+Headline = tuple[str, str, str | None, str, str]  # label, value, change, delta colour, explanation
+
+
+def headline_figures(ev: Evaluation, base: Evaluation) -> dict[str, Headline]:
+    """The eight headline figures by key, each with its change since the baseline and its explanation."""
     t, b = ev.totals(), base.totals()
     trip = travel.summary(ev)
     d = ev.scenario.deprivation.threshold
     x = f"{trip.limit_km:g}"
-    items = [
-        ("Lots", f"{t['lots']:,}", _delta(t["lots"] - b["lots"]), "off", HELP["lots"]),
-        ("Open centres", f"{t['open_centres']:,}", _delta(t["open_centres"] - b["open_centres"]), "off",
-         HELP["open"]),
-        (f"Over {x} km away", f"{trip.children_beyond:,}",
-         _delta(trip.children_beyond - trip.children_beyond_baseline), "inverse", HELP["beyond"].format(x=x)),
-        ("Travel further", f"{trip.children_further:,}", None, "off", HELP["further"]),
-        ("Deprived share", f"{t['deprived_share']:.1%}", None, "off",
-         HELP["deprived"].format(pct=d * 10, d=d)),
-        ("Weighted reach", f"{t['weighted_reach']:,.0f}", None, "off", HELP["weighted"]),
-        ("Budget total", money(t["budget_total"]), _delta(t["budget_total"] - b["budget_total"], True), "inverse",
-         HELP["budget"]),
-        (gap_label(t["envelope_gap"]), money(abs(t["envelope_gap"])), None, "off", HELP["gap"]),
-    ]
+    return {
+        "lots": ("Lots", f"{t['lots']:,}", _delta(t["lots"] - b["lots"]), "off", HELP["lots"]),
+        "open": ("Open centres", f"{t['open_centres']:,}", _delta(t["open_centres"] - b["open_centres"]), "off",
+                 HELP["open"]),
+        "beyond": (f"Over {x} km away", f"{trip.children_beyond:,}",
+                   _delta(trip.children_beyond - trip.children_beyond_baseline), "inverse",
+                   HELP["beyond"].format(x=x)),
+        "further": ("Travel further", f"{trip.children_further:,}", None, "off", HELP["further"]),
+        "deprived": ("Deprived share", f"{t['deprived_share']:.1%}", None, "off",
+                     HELP["deprived"].format(pct=d * 10, d=d)),
+        "weighted": ("Weighted reach", f"{t['weighted_reach']:,.0f}", None, "off", HELP["weighted"]),
+        "budget": ("Budget total", money(t["budget_total"]), _delta(t["budget_total"] - b["budget_total"], True),
+                   "inverse", HELP["budget"]),
+        "gap": (gap_label(t["envelope_gap"]), money(abs(t["envelope_gap"])), None, "off", HELP["gap"]),
+    }
+
+
+def _metric(col, figure: Headline) -> None:
+    label, value, delta, colour, explain = figure
+    col.metric(label, value, delta=delta, delta_color=colour, border=True, help=explain)
+
+
+def draw_headline_cards(ev: Evaluation, base: Evaluation, keys: tuple[str, ...]) -> None:
+    """Big cards in one row (presentation mode): the chosen headline figures with their change."""
+    figures = headline_figures(ev, base)
+    for col, key in zip(st.columns(len(keys)), keys, strict=True):
+        _metric(col, figures[key])
+
+
+def draw_totals(ev: Evaluation, base: Evaluation) -> None:
+    """Eight headline figures, each explained on hover, with the change since the baseline; then the
+    rule-flag summary, the travel summary and the lot counts."""
+    items = list(headline_figures(ev, base).values())
     for row in range(0, len(items), 2):
-        cols = st.columns(2)
-        for col, (label, value, delta, colour, explain) in zip(cols, items[row:row + 2], strict=True):
-            col.metric(label, value, delta=delta, delta_color=colour, border=True, help=explain)
+        for col, figure in zip(st.columns(2), items[row:row + 2], strict=True):
+            _metric(col, figure)
+    draw_rule_flags(ev)
+    st.caption(md(travel.summary(ev).describe()))
+    draw_lot_counts(ev)
+
+
+def draw_rule_flags(ev: Evaluation) -> None:
+    """One line: how many centres, groups and areas break a rule, and the budget against the envelope;
+    red when anything does (the words say so too)."""
+    t = ev.totals()
     f = t["flags"]
     gap = "over the envelope" if f["over_envelope"] else "within the envelope"
     msg = (f"**Rule flags:** {count(f['centres_below_min_reach'], 'centre')} below the minimum reach · "
@@ -92,8 +121,6 @@ def draw_totals(ev: Evaluation, base: Evaluation) -> None:
         st.error(msg)
     else:
         st.success(msg)
-    st.caption(md(trip.describe()))
-    draw_lot_counts(ev)
 
 
 def draw_travel(ev: Evaluation) -> None:

@@ -80,10 +80,12 @@ def _baseline_total(net: Network, budget: object, deprivation: object) -> float:
 
 
 def evaluation() -> Evaluation:
-    """Figures of the current scenario."""
+    """Figures of the current scenario (kept in the session until it changes: the map's fragment and the
+    tabs below share one evaluation, and its lazily computed tables)."""
     net = network()
     sc = history().present
-    return evaluate(net, sc, _baseline_total(net, sc.budget, sc.deprivation))
+    return memo("_evaluation", (net.fingerprint, sc),
+                lambda: evaluate(net, sc, _baseline_total(net, sc.budget, sc.deprivation)))
 
 
 def baseline_evaluation() -> Evaluation:

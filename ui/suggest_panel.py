@@ -69,7 +69,9 @@ def draw_suggest_panel(ev: Evaluation, names: dict[str, str], readonly: bool = F
     if readonly:
         st.info("Read-only view: suggestions are for whoever holds the editing link.")
         return
-    _progress()
+    job = st.session_state.get(JOB)
+    if job is not None and (not job.done or st.session_state.get("_suggest_seen") is not job):
+        _progress()  # polls twice a second, so only while a job runs or has an answer not yet shown
     if running() is None:
         _finish(ev)
     st.markdown("**Suggest lots** from the current scenario: locked centres and locked lots stay exactly as they "

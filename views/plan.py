@@ -8,15 +8,17 @@ from lib import mapview, palette
 from lib.export import safe_frame
 from lib.metrics import evaluate
 from lib.text import md
-from ui import session, workspace
+from ui import presentation, session, workspace
 from ui.colours import group_colours
 from ui.lots_panel import draw_lots_panel
 from ui.pack_downloads import XLSX, board_pack
 from ui.plan_panels import (
     draw_change_log,
     draw_group_table,
+    draw_headline_cards,
     draw_keyboard_moves,
     draw_list_view,
+    draw_rule_flags,
     draw_totals,
     draw_travel,
 )
@@ -25,15 +27,11 @@ from ui.suggest_panel import draw_suggest_panel, draw_suggestion_bar
 
 MAP_KEY = "plan_map"
 MAP_HEIGHT = 560  # the whole map on a 1280x720 projector below the title and toolbar
+PRESENT_MAP_HEIGHT = 430  # presenting at 1280x720: title, bar, districts and cards above, the flags line below
+PRESENT_CARDS = ("lots", "open", "beyond", "budget", "gap")
 NEW_GROUP = "__new__"
 
-net = session.network()
-hist = session.history()
-ev = session.evaluation()
-base = session.baseline_evaluation()
-names = session.names(net)
-colours = group_colours(ev)
-
+PAGE_HISTORY = "_plan_page_history"  # the history the whole page was last drawn with
 
 def _apply_move(centre_ids: list[str], group: str) -> None:
     sc = session.history().present
@@ -87,47 +85,87 @@ def _redo() -> None:
 
 
 def _reset() -> None:
-    session.set_history(session.history().reset(names))
+    session.set_history(session.history().reset(session.names(session.network())))
 
 
-# --- header and toolbar -----------------------------------------------------------------------
-readonly = workspace.view_only()
-info = workspace.loaded()
-edited = hist.present != hist.baseline
-status = ("read-only" if readonly else "edited, unsaved" if workspace.is_dirty() or (edited and not info)
-          else f"saved, version {info.version}" if info else "")
-st.markdown(f"### Plan · {md(ev.scenario.name)}" + (f" ({status})" if status else "")
-            + f"  \n:gray[{md(net.dataset.name)}: {len(net.dataset.areas):,} areas, {net.n_centres} centres"
-            + (" · unsaved changes are kept as a draft in this browser" if status == "edited, unsaved" else "") + "]")
-workspace.show_message()
-bar = st.columns([1, 1, 1.6, 3.2, 1.6])
-bar[0].button("↶ Undo", on_click=_undo, disabled=readonly or not hist.can_undo, width="stretch", key="undo")
-bar[1].button("↷ Redo", on_click=_redo, disabled=readonly or not hist.can_redo, width="stretch", key="redo")
-bar[2].button("⟲ Reset to baseline", on_click=_reset, width="stretch", key="reset",
-              disabled=readonly or (hist.present.group_of == hist.baseline.group_of and not hist.present.closed))
-shading = bar[3].segmented_control("Shade areas by", mapview.SHADINGS, default="group", key="shading",
-                                   format_func=mapview.SHADING_LABELS.get, label_visibility="collapsed") or "group"
-tiles = bar[4].toggle("Map tiles", value=False, key="tiles",
-                      help="Optional background map from OpenStreetMap; needs internet. Off by default.")
-if error := st.session_state.pop("plan_error", None):
-    st.error(md(error, limit=None))
-suggested = None if readonly else draw_suggestion_bar(ev, names)
-shown = ev if suggested is None else session.memo(
-    "_suggestion_evaluation", (net.fingerprint, suggested), lambda: evaluate(net, suggested, ev.baseline_total))
+# --- header, toolbar, map and figures: one fragment ------------------------------------------------
+def _status(hist, readonly: bool) -> str:
+    """'read-only', 'edited, unsaved', 'saved, version N' or '' (a fresh baseline)."""
+    info = workspace.loaded()
+    if readonly:
+        return "read-only"
+    if workspace.is_dirty() or (hist.present != hist.baseline and not info):
+        return "edited, unsaved"
+    return f"saved, version {info.version}" if info else ""
 
-left, right = st.columns([3, 2], gap="medium")
-with right:
-    draw_totals(ev, base)
 
-selected_group = st.session_state.get("selected_group")
-focus = st.session_state.get(FOCUS)
-with left:
+def _header(ev, net, hist, readonly: bool) -> None:
+    status = _status(hist, readonly)
+    st.markdown(f"### Plan · {md(ev.scenario.name)}" + (f" ({status})" if status else "")
+                + f"  \n:gray[{md(net.dataset.name)}: {len(net.dataset.areas):,} areas, {net.n_centres} centres"
+                + (" · unsaved changes are kept as a draft in this browser" if status == "edited, unsaved" else "")
+                + "]")
+    workspace.show_message()
+
+
+def _undo_redo(cols, hist, readonly: bool) -> None:
+    cols[0].button("↶ Undo", on_click=_undo, disabled=readonly or not hist.can_undo, width="stretch", key="undo")
+    cols[1].button("↷ Redo", on_click=_redo, disabled=readonly or not hist.can_redo, width="stretch", key="redo")
+
+
+def _shading_control(col) -> str:
+    return col.segmented_control("Shade areas by", mapview.SHADINGS, default="group", key="shading",
+                                 format_func=mapview.SHADING_LABELS.get, label_visibility="collapsed") or "group"
+
+
+def _toolbar(hist, readonly: bool) -> tuple[str, bool]:
+    """Undo, redo, reset, the shading, map tiles, presentation mode; returns (shading, tiles)."""
+    bar = st.columns([1, 1, 1.6, 3.2, 1.3, 1.5])
+    _undo_redo(bar, hist, readonly)
+    bar[2].button("⟲ Reset to baseline", on_click=_reset, width="stretch", key="reset",
+                  disabled=readonly or (hist.present.group_of == hist.baseline.group_of and not hist.present.closed))
+    shading = _shading_control(bar[3])
+    tiles = bar[4].toggle("Map tiles", value=False, key="tiles",
+                          help="Optional background map from OpenStreetMap; needs internet. Off by default.")
+    bar[5].button("Present", icon=":material/slideshow:", key="present_on", on_click=presentation.switch,
+                  args=(True,), width="stretch",
+                  help="Presentation mode for a projector: large type, the map full width, big headline cards. "
+                       "The address gets ?present=1, so a link opens the same way.")
+    return shading, tiles
+
+
+def _presentation_bar(hist, readonly: bool, net) -> tuple[str, list[list[float]] | None]:
+    """Presenting: undo/redo, the shading, leave; then 'zoom to district' buttons. Returns (shading, bounds)."""
+    bar = st.columns([1, 1, 4, 1.6])
+    _undo_redo(bar, hist, readonly)
+    shading = _shading_control(bar[2])
+    bar[3].button("Leave presentation", icon=":material/close:", key="present_off", on_click=presentation.switch,
+                  args=(False,), width="stretch")
+    districts = mapview.district_bounds(net.dataset.areas)
+    if not districts:
+        return shading, None
+    zoom = st.session_state.get(presentation.ZOOM, "")
+    cols = st.columns(len(districts) + 1)
+    for col, name in zip(cols, ["", *districts], strict=True):
+        col.button(name or "Whole county", key=f"zoom_{name or 'county'}", width="stretch",
+                   type="primary" if name == zoom else "secondary",
+                   on_click=st.session_state.__setitem__, args=(presentation.ZOOM, name),
+                   help=f"Zoom the map to {name}" if name else "Show the whole county")
+    return shading, districts.get(zoom)
+
+
+def _draw_map(ev, shown, suggested, shading: str, tiles: bool, readonly: bool, height: int,
+              zoom: list[list[float]] | None = None) -> None:
+    """The centre map (drag, lasso, close/merge) with its area shading, and how to use it."""
+    net = ev.net
+    colours = group_colours(ev)
+    focus = st.session_state.get(FOCUS) if suggested is None else None
     if suggested is not None:
         colours = palette.stable_group_colours(list(suggested.group_of.values()), colours)
         area_style, legend = mapview.suggestion_shading(shown, ev.scenario, colours)
     else:
         area_style, legend = mapview.area_shading(ev, shading, colours)
-    if focus and suggested is None:
+    if focus:
         area_style = {**area_style, **focus["areas"]}
         st.caption(f"Showing a breach: {focus['scope']} **{md(focus['subject'])}**.")
         st.button("Clear the highlight", key="clear_focus_top", on_click=clear_focus)
@@ -141,47 +179,95 @@ with left:
             groups=mapview.group_badges(shown, colours),
             attribution="Boundaries: ONS; centres: DfE (OGL v3.0); contains OS data © Crown copyright 2025",
             area_style=area_style, legend=legend, boundaries_url=session.boundaries_url(net),
-            highlight_group=focus["group"] if focus and suggested is None else selected_group,
-            fit_bounds=focus["bounds"] if focus and suggested is None else mapview.bounds(ev), tiles=tiles,
-            key=MAP_KEY, on_move=_on_map_move, on_action=_on_map_action, on_select=_on_map_select, height=MAP_HEIGHT,
-            readonly=readonly or suggested is not None,
+            highlight_group=focus["group"] if focus else st.session_state.get("selected_group"),
+            fit_bounds=focus["bounds"] if focus else zoom or mapview.bounds(ev), tiles=tiles,
+            key=MAP_KEY, on_move=_on_map_move, on_action=_on_map_action, on_select=_on_map_select,
+            height=height, readonly=readonly or suggested is not None,
         )
     st.caption("Drag a centre onto another centre or a group label to move it; drop on empty map for a new group; "
                "shift-drag to select several. Centre locations: " + mapview.location_summary(net.dataset.centres)
                + " (dashed marks are illustrative).")
-    draw_travel(ev)
 
-with right:
-    if readonly:
-        st.info("Read-only view: the figures and map are live, editing is switched off.")
+
+@st.fragment
+def workbench() -> None:
+    """Title, toolbar, map and headline figures. A move on the map reruns only this fragment, so the
+    figures are painted at once; the tabs below then catch up in a whole-page rerun."""
+    net = session.network()
+    hist = session.history()
+    ev = session.evaluation()
+    base = session.baseline_evaluation()
+    names = session.names(net)
+    readonly = workspace.view_only()
+    _header(ev, net, hist, readonly)
+    if presentation.on():
+        shading, zoom = _presentation_bar(hist, readonly, net)
+        if error := st.session_state.pop("plan_error", None):
+            st.error(md(error, limit=None))
+        draw_headline_cards(ev, base, PRESENT_CARDS)
+        _draw_map(ev, ev, None, shading, False, readonly, PRESENT_MAP_HEIGHT, zoom)
+        draw_rule_flags(ev)
     else:
-        draw_keyboard_moves(ev, names, _apply_move, NEW_GROUP)
+        shading, tiles = _toolbar(hist, readonly)
+        if error := st.session_state.pop("plan_error", None):
+            st.error(md(error, limit=None))
+        suggested = None if readonly else draw_suggestion_bar(ev, names)
+        shown = ev if suggested is None else session.memo(
+            "_suggestion_evaluation", (net.fingerprint, suggested),
+            lambda: evaluate(net, suggested, ev.baseline_total))
+        left, right = st.columns([3, 2], gap="medium")
+        with right:  # the figures first: they reach the browser before the map's data
+            draw_totals(ev, base)
+        with left:
+            _draw_map(ev, shown, suggested, shading, tiles, readonly, MAP_HEIGHT)
+            draw_travel(ev)
+        with right:
+            if readonly:
+                st.info("Read-only view: the figures and map are live, editing is switched off.")
+            else:
+                draw_keyboard_moves(ev, names, _apply_move, NEW_GROUP)
+    if st.session_state.get(PAGE_HISTORY) is not session.history():
+        st.rerun(scope="app")  # a move in this fragment alone: now the tabs and the change log
 
-tabs = st.tabs(["Groups", "Lots", "Rules", "Suggest", "Centres (list view)", "Change log"])
-with tabs[0]:
-    picked = draw_group_table(ev)
-    d1, d2, _ = st.columns([1, 1, 3])
 
-    def _workbook() -> bytes:
-        from lib.workbook import board_workbook
+st.session_state[PAGE_HISTORY] = session.history()
+presentation.keep_address()
+workbench()
+def draw_tabs() -> None:
+    """Groups, lots, rules, suggestions, the list view and the change log, below the map."""
+    ev = session.evaluation()
+    base = session.baseline_evaluation()
+    names = session.names(session.network())
+    readonly = workspace.view_only()
+    tabs = st.tabs(["Groups", "Lots", "Rules", "Suggest", "Centres (list view)", "Change log"])
+    with tabs[0]:
+        picked = draw_group_table(ev)
+        d1, d2, _ = st.columns([1, 1, 3])
 
-        return board_workbook(board_pack(ev, base))
+        def _workbook() -> bytes:
+            from lib.workbook import board_workbook
 
-    # callables: the files are built only when clicked, not on every rerun (the whole pack: Budget page)
-    d1.download_button("Download Excel workbook", _workbook, file_name="centre-planner-board-pack.xlsx",
-                       key="download_briefing", mime=XLSX)
-    d2.download_button("Download groups CSV", lambda: safe_frame(ev.groups_table()).to_csv(index=False),
-                       file_name="groups.csv", mime="text/csv", key="download_groups")
-    if picked != selected_group:
-        st.session_state["selected_group"] = picked
-        st.rerun()
-with tabs[1]:
-    draw_lots_panel(ev, readonly)
-with tabs[2]:
-    draw_rules_panel(ev, readonly)
-with tabs[3]:
-    draw_suggest_panel(ev, names, readonly)
-with tabs[4]:
-    draw_list_view(ev, names, readonly)
-with tabs[5]:
-    draw_change_log(hist)
+            return board_workbook(board_pack(ev, base))
+
+        # callables: the files are built only when clicked, not on every rerun (the whole pack: Budget page)
+        d1.download_button("Download Excel workbook", _workbook, file_name="centre-planner-board-pack.xlsx",
+                           key="download_briefing", mime=XLSX)
+        d2.download_button("Download groups CSV", lambda: safe_frame(ev.groups_table()).to_csv(index=False),
+                           file_name="groups.csv", mime="text/csv", key="download_groups")
+        if picked != st.session_state.get("selected_group"):
+            st.session_state["selected_group"] = picked
+            st.rerun()
+    with tabs[1]:
+        draw_lots_panel(ev, readonly)
+    with tabs[2]:
+        draw_rules_panel(ev, readonly)
+    with tabs[3]:
+        draw_suggest_panel(ev, names, readonly)
+    with tabs[4]:
+        draw_list_view(ev, names, readonly)
+    with tabs[5]:
+        draw_change_log(session.history())
+
+
+if not presentation.on():  # presenting: the map and the figures only
+    draw_tabs()

@@ -9,7 +9,7 @@ from lib.errors import DataError
 from lib.export import assignment_csv, import_assignment
 from lib.store import NOTE_KINDS, StoreError
 from lib.text import md, plain
-from ui import browser, data_loading, session, workspace
+from ui import browser, data_loading, presentation, session, workspace
 
 net = session.network()
 workspace.ensure_examples()
@@ -25,7 +25,7 @@ workspace.show_message()
 
 def _link(token: str) -> str:
     base = st.context.url.split("?")[0].rsplit("/", 1)[0] if st.context.url else ""
-    return f"{base}/?{workspace.LINK}={token}"
+    return f"{base}/?{workspace.LINK}={token}{presentation.link_suffix()}"  # presenting: it opens presenting
 
 
 # --- the current scenario -----------------------------------------------------------------------
