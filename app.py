@@ -8,7 +8,7 @@ from pathlib import Path
 import streamlit as st
 
 from lib.text import md
-from ui import browser, drafts, presentation, workspace
+from ui import auth, browser, drafts, presentation, workspace
 
 HERE = Path(__file__).resolve().parent
 log = logging.getLogger("centre_planner")
@@ -33,6 +33,7 @@ st.markdown("""<style>
 </style>""", unsafe_allow_html=True)
 presentation.style()  # large type and high contrast while presenting (?present=1)
 page = st.navigation(pages, position="top")
+auth.require_sign_in(page.title)  # with an [auth] secrets section: the sign-in screen until signed in
 browser.remember()
 workspace.apply_query_params()
 drafts.offer()

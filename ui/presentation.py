@@ -11,13 +11,13 @@ ZOOM = "present_zoom"  # the district the map is zoomed to ("" for the whole cou
 
 # Large type and high contrast for the back row: black on white, thick borders, nothing pale grey.
 CSS = """<style>
-html {font-size: 19px;}
+html {font-size: 18px;}
 [data-testid='stMainBlockContainer'] {padding-top: 2.6rem; padding-left: 1.2rem; padding-right: 1.2rem;}
 [data-testid='stMain'] p, [data-testid='stMain'] li, [data-testid='stMain'] label {color: #000;}
 [data-testid='stCaptionContainer'], [data-testid='stCaptionContainer'] p {color: #1a1a1a; font-size: 1rem;}
-[data-testid='stMetric'] {border: 3px solid #000 !important; padding: 0.5rem 0.9rem; background: #fff;}
+[data-testid='stMetric'] {border: 3px solid #000 !important; padding: 0.3rem 0.9rem; background: #fff;}
 [data-testid='stMetricLabel'] p {font-size: 1.15rem; font-weight: 700; color: #000;}
-[data-testid='stMetricValue'] {font-size: 2.6rem; font-weight: 800; color: #000;}
+[data-testid='stMetricValue'] {font-size: 2.4rem; font-weight: 800; color: #000;}
 [data-testid='stMetricDelta'] {font-size: 1.15rem; font-weight: 700;}
 [data-testid='stMetricDelta'] svg {width: 1.3rem; height: 1.3rem;}
 .stButton button p {font-size: 1rem; font-weight: 600;}

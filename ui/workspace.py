@@ -74,7 +74,10 @@ def store() -> ScenarioStore:
 
 
 def author() -> str:
-    return st.session_state.get(AUTHOR, "") or "anonymous"
+    """Who saves and notes are recorded as: the signed-in user when sign-in is on, else the name typed."""
+    from ui import auth  # ui.auth imports this module
+
+    return auth.signed_in_user() or st.session_state.get(AUTHOR, "") or "anonymous"
 
 
 def loaded() -> Loaded | None:

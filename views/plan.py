@@ -28,7 +28,8 @@ from ui.suggest_panel import draw_suggest_panel, draw_suggestion_bar
 MAP_KEY = "plan_map"
 MAP_HEIGHT = 560  # the whole map on a 1280x720 projector below the title and toolbar
 PRESENT_MAP_HEIGHT = 430  # presenting at 1280x720: title, bar, districts and cards above, the flags line below
-PRESENT_CARDS = ("lots", "open", "beyond", "budget", "gap")
+PRESENT_CARDS = ("lots", "open", "budget", "gap")
+COUNTY = "Whole county"
 NEW_GROUP = "__new__"
 
 PAGE_HISTORY = "_plan_page_history"  # the history the whole page was last drawn with
@@ -101,6 +102,11 @@ def _status(hist, readonly: bool) -> str:
 
 def _header(ev, net, hist, readonly: bool) -> None:
     status = _status(hist, readonly)
+    if presentation.on():  # one line: the room needs the map
+        st.markdown(f"### {md(ev.scenario.name)} :gray[· {md(net.dataset.name)}, {net.n_centres} centres"
+                    + (f" · {status}" if status else "") + "]")
+        workspace.show_message()
+        return
     st.markdown(f"### Plan · {md(ev.scenario.name)}" + (f" ({status})" if status else "")
                 + f"  \n:gray[{md(net.dataset.name)}: {len(net.dataset.areas):,} areas, {net.n_centres} centres"
                 + (" · unsaved changes are kept as a draft in this browser" if status == "edited, unsaved" else "")
@@ -144,14 +150,9 @@ def _presentation_bar(hist, readonly: bool, net) -> tuple[str, list[list[float]]
     districts = mapview.district_bounds(net.dataset.areas)
     if not districts:
         return shading, None
-    zoom = st.session_state.get(presentation.ZOOM, "")
-    cols = st.columns(len(districts) + 1)
-    for col, name in zip(cols, ["", *districts], strict=True):
-        col.button(name or "Whole county", key=f"zoom_{name or 'county'}", width="stretch",
-                   type="primary" if name == zoom else "secondary",
-                   on_click=st.session_state.__setitem__, args=(presentation.ZOOM, name),
-                   help=f"Zoom the map to {name}" if name else "Show the whole county")
-    return shading, districts.get(zoom)
+    zoom = st.segmented_control("Zoom to district", [COUNTY, *districts], default=COUNTY, key=presentation.ZOOM,
+                                label_visibility="collapsed", help="Zoom the map to a district, or show the county")
+    return shading, districts.get(zoom or COUNTY)
 
 
 def _draw_map(ev, shown, suggested, shading: str, tiles: bool, readonly: bool, height: int,
