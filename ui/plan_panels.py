@@ -60,10 +60,10 @@ def _delta(value: float, money_delta: bool = False) -> str | None:
 Headline = tuple[str, str, str | None, str, str]  # label, value, change, delta colour, explanation
 
 
-def headline_figures(ev: Evaluation, base: Evaluation) -> dict[str, Headline]:
-    """The eight headline figures by key, each with its change since the baseline and its explanation."""
+def headline_figures(ev: Evaluation, base: Evaluation, trip: travel.TravelSummary) -> dict[str, Headline]:
+    """The eight headline figures by key, each with its change since the baseline and its explanation
+    (``trip``: ``travel.summary(ev)``)."""
     t, b = ev.totals(), base.totals()
-    trip = travel.summary(ev)
     d = ev.scenario.deprivation.threshold
     x = f"{trip.limit_km:g}"
     return {
@@ -90,7 +90,7 @@ def _metric(col, figure: Headline) -> None:
 
 def draw_headline_cards(ev: Evaluation, base: Evaluation, keys: tuple[str, ...]) -> None:
     """Big cards in one row (presentation mode): the chosen headline figures with their change."""
-    figures = headline_figures(ev, base)
+    figures = headline_figures(ev, base, travel.summary(ev))
     for col, key in zip(st.columns(len(keys)), keys, strict=True):
         _metric(col, figures[key])
 
@@ -98,12 +98,13 @@ def draw_headline_cards(ev: Evaluation, base: Evaluation, keys: tuple[str, ...])
 def draw_totals(ev: Evaluation, base: Evaluation) -> None:
     """Eight headline figures, each explained on hover, with the change since the baseline; then the
     rule-flag summary, the travel summary and the lot counts."""
-    items = list(headline_figures(ev, base).values())
+    trip = travel.summary(ev)
+    items = list(headline_figures(ev, base, trip).values())
     for row in range(0, len(items), 2):
         for col, figure in zip(st.columns(2), items[row:row + 2], strict=True):
             _metric(col, figure)
     draw_rule_flags(ev)
-    st.caption(md(travel.summary(ev).describe()))
+    st.caption(md(trip.describe()))
     draw_lot_counts(ev)
 
 

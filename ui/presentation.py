@@ -7,7 +7,7 @@ import streamlit as st
 
 PARAM = "present"  # the address parameter: ?present=1
 STATE = "presenting"
-ZOOM = "present_zoom"  # the district the map is zoomed to ("" for the whole county)
+ZOOM = "present_zoom"  # the district picker's key: the district the map is zoomed to
 
 # Large type and high contrast for the back row: black on white, thick borders, nothing pale grey.
 CSS = """<style>

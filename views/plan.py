@@ -34,6 +34,7 @@ NEW_GROUP = "__new__"
 
 PAGE_HISTORY = "_plan_page_history"  # the history the whole page was last drawn with
 
+
 def _apply_move(centre_ids: list[str], group: str) -> None:
     sc = session.history().present
     ids = [c for c in centre_ids if c in sc.group_of]
@@ -124,8 +125,8 @@ def _shading_control(col) -> str:
                                  format_func=mapview.SHADING_LABELS.get, label_visibility="collapsed") or "group"
 
 
-def _toolbar(hist, readonly: bool) -> tuple[str, bool]:
-    """Undo, redo, reset, the shading, map tiles, presentation mode; returns (shading, tiles)."""
+def _toolbar(hist, readonly: bool) -> tuple[str, bool, None]:
+    """Undo, redo, reset, the shading, map tiles, presentation mode; returns (shading, tiles, no zoom)."""
     bar = st.columns([1, 1, 1.6, 3.2, 1.3, 1.5])
     _undo_redo(bar, hist, readonly)
     bar[2].button("⟲ Reset to baseline", on_click=_reset, width="stretch", key="reset",
@@ -137,11 +138,11 @@ def _toolbar(hist, readonly: bool) -> tuple[str, bool]:
                   args=(True,), width="stretch",
                   help="Presentation mode for a projector: large type, the map full width, big headline cards. "
                        "The address gets ?present=1, so a link opens the same way.")
-    return shading, tiles
+    return shading, tiles, None
 
 
-def _presentation_bar(hist, readonly: bool, net) -> tuple[str, list[list[float]] | None]:
-    """Presenting: undo/redo, the shading, leave; then 'zoom to district' buttons. Returns (shading, bounds)."""
+def _presentation_bar(hist, readonly: bool, net) -> tuple[str, bool, list[list[float]] | None]:
+    """Presenting: undo/redo, the shading, leave; then 'zoom to district'. Returns (shading, no tiles, bounds)."""
     bar = st.columns([1, 1, 4, 1.6])
     _undo_redo(bar, hist, readonly)
     shading = _shading_control(bar[2])
@@ -149,10 +150,10 @@ def _presentation_bar(hist, readonly: bool, net) -> tuple[str, list[list[float]]
                   args=(False,), width="stretch")
     districts = mapview.district_bounds(net.dataset.areas)
     if not districts:
-        return shading, None
+        return shading, False, None
     zoom = st.segmented_control("Zoom to district", [COUNTY, *districts], default=COUNTY, key=presentation.ZOOM,
                                 label_visibility="collapsed", help="Zoom the map to a district, or show the county")
-    return shading, districts.get(zoom or COUNTY)
+    return shading, False, districts.get(zoom or COUNTY)
 
 
 def _draw_map(ev, shown, suggested, shading: str, tiles: bool, readonly: bool, height: int,
@@ -201,17 +202,15 @@ def workbench() -> None:
     names = session.names(net)
     readonly = workspace.view_only()
     _header(ev, net, hist, readonly)
-    if presentation.on():
-        shading, zoom = _presentation_bar(hist, readonly, net)
-        if error := st.session_state.pop("plan_error", None):
-            st.error(md(error, limit=None))
+    presenting = presentation.on()
+    shading, tiles, zoom = _presentation_bar(hist, readonly, net) if presenting else _toolbar(hist, readonly)
+    if error := st.session_state.pop("plan_error", None):
+        st.error(md(error, limit=None))
+    if presenting:
         draw_headline_cards(ev, base, PRESENT_CARDS)
-        _draw_map(ev, ev, None, shading, False, readonly, PRESENT_MAP_HEIGHT, zoom)
+        _draw_map(ev, ev, None, shading, tiles, readonly, PRESENT_MAP_HEIGHT, zoom)
         draw_rule_flags(ev)
     else:
-        shading, tiles = _toolbar(hist, readonly)
-        if error := st.session_state.pop("plan_error", None):
-            st.error(md(error, limit=None))
         suggested = None if readonly else draw_suggestion_bar(ev, names)
         shown = ev if suggested is None else session.memo(
             "_suggestion_evaluation", (net.fingerprint, suggested),
@@ -231,9 +230,6 @@ def workbench() -> None:
         st.rerun(scope="app")  # a move in this fragment alone: now the tabs and the change log
 
 
-st.session_state[PAGE_HISTORY] = session.history()
-presentation.keep_address()
-workbench()
 def draw_tabs() -> None:
     """Groups, lots, rules, suggestions, the list view and the change log, below the map."""
     ev = session.evaluation()
@@ -270,5 +266,8 @@ def draw_tabs() -> None:
         draw_change_log(session.history())
 
 
+st.session_state[PAGE_HISTORY] = session.history()
+presentation.keep_address()
+workbench()
 if not presentation.on():  # presenting: the map and the figures only
     draw_tabs()
