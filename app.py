@@ -30,6 +30,7 @@ st.markdown("""<style>
 [data-testid='stMetric'] {padding: 0.45rem 0.8rem;}
 [data-testid='stMetricValue'] {font-size: 2.1rem;}
 .st-key-browser_key_cookie {display: none;}
+[data-testid='stCaptionContainer'] {opacity: 1; color: #555a64;}
 </style>""", unsafe_allow_html=True)
 presentation.style()  # large type and high contrast while presenting (?present=1)
 page = st.navigation(pages, position="top")

@@ -46,14 +46,23 @@ function safeColour(value, fallback = "#9e9e9e") {
   return typeof value === "string" && /^#[0-9a-fA-F]{3,8}$/.test(value) ? value : fallback;
 }
 
-/** Black or white text, whichever reads better on `hex`. */
-function inkFor(hex) {
+/** WCAG relative luminance of `hex` (0 black .. 1 white). */
+function luminance(hex) {
   let h = safeColour(hex).slice(1);
   if (h.length === 3 || h.length === 4) h = [...h.slice(0, 3)].map((c) => c + c).join("");
   const [r, g, b] = [0, 2, 4].map((i) => parseInt(h.slice(i, i + 2), 16) / 255);
-  const lin = (c) => (c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4);
-  const lum = 0.2126 * lin(r) + 0.7152 * lin(g) + 0.0722 * lin(b);
-  return lum > 0.36 ? "#111111" : "#ffffff";
+  const lin = (c) => (c <= 0.04045 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4);
+  return 0.2126 * lin(r) + 0.7152 * lin(g) + 0.0722 * lin(b);
+}
+
+/**
+ * Black or white text, whichever contrasts more with `hex`. With pure black and white one of the
+ * two always reaches at least 4.58:1 (WCAG AA for normal text is 4.5:1); a near-black would not on
+ * mid-tones (#111 on #999933 after the old 0.36 threshold gave white at 3.0:1).
+ */
+function inkFor(hex) {
+  const lum = luminance(hex);
+  return (lum + 0.05) / 0.05 >= 1.05 / (lum + 0.05) ? "#000000" : "#ffffff";
 }
 
 function el(tag, className, text) {
@@ -118,6 +127,8 @@ function createState(root) {
   return {
     root,
     mapEl,
+    mapLabel: mapEl ? mapEl.getAttribute("aria-label") || "" : "",
+    live: null, // a polite live region: what a selection or a move did, for screen readers
     L: null,
     map: null,
     send: null,
@@ -174,6 +185,21 @@ function sendEvent(st, name, payload) {
   st.mapEl.dataset[`last${name[0].toUpperCase()}${name.slice(1)}Seq`] = String(value.seq);
   if (st.send) st.send(name, value);
   return value;
+}
+
+/** Say `text` to screen readers (a visually hidden polite live region beside the map). */
+function announce(st, text) {
+  if (!st.live) {
+    st.live = el("div", "cm-live");
+    st.live.setAttribute("role", "status");
+    st.live.setAttribute("aria-live", "polite");
+    st.root.appendChild(st.live);
+  }
+  // Same words twice in a row must still be read: clear, then write on the next frame.
+  st.live.textContent = "";
+  requestAnimationFrame(() => {
+    if (st.live) st.live.textContent = text;
+  });
 }
 
 function showMessage(st, text) {
@@ -246,7 +272,8 @@ async function init(st, data) {
     options: { position: "bottomright" },
     onAdd() {
       const div = el("div", "cm-legend");
-      div.setAttribute("aria-label", "Map legend");
+      div.setAttribute("role", "group");
+      div.setAttribute("aria-label", "Map key");
       const toggle = el("button", "cm-legend-toggle");
       toggle.type = "button";
       toggle.setAttribute("data-role", "legend-toggle");
@@ -281,8 +308,32 @@ async function init(st, data) {
   });
 
   installBoxSelect(st);
+  // A popup opened from the keyboard (Enter/Space on a marker) gives the focus back to its marker when it closes (Esc, its
+  // close button, an action), unless the focus has gone elsewhere (e.g. a click on the map).
+  map.on("popupclose", (e) => {
+    if (!st.popup || e.popup !== st.popup) return;
+    const entry = st.popupFromKey ? st.markers.get(st.popupFor) : null;
+    st.popup = null;
+    st.popupFor = null;
+    // The focus is in the closing popup (Leaflet fades it out before removing it), or it went with
+    // it and fell back to <body>.
+    const active = document.activeElement;
+    const inner = st.root.getRootNode().activeElement;
+    const box = e.popup.getElement();
+    const lost = !active || active === document.body || (inner && box && box.contains(inner));
+    const icon = entry && entry.marker.getElement();
+    if (icon && lost) icon.focus({ preventScroll: true });
+  });
   const onKey = (e) => {
-    if (e.key === "Escape" && st.selected.size) setSelection(st, new Set(), true);
+    if (e.key !== "Escape") return;
+    // Esc inside a centre's popup closes it (the focus goes back to its marker); elsewhere on the
+    // map it clears the selection (and Leaflet closes an open popup).
+    if (st.popup && map.hasLayer(st.popup) && e.target && e.target.closest && e.target.closest(".leaflet-popup")) {
+      e.stopPropagation();
+      map.closePopup(st.popup);
+      return;
+    }
+    if (st.selected.size) setSelection(st, new Set(), true);
   };
   st.root.addEventListener("keydown", onKey);
   st.cleanups.push(() => st.root.removeEventListener("keydown", onKey));
@@ -356,6 +407,8 @@ function renderNow(st, data) {
     map.invalidateSize({ pan: false });
   }
 
+  const label = data.readonly ? `${st.mapLabel} Read-only: moves and closures are switched off.` : st.mapLabel;
+  if (label && st.mapEl.getAttribute("aria-label") !== label) st.mapEl.setAttribute("aria-label", label);
   st.centres = new Map((data.centres || []).map((c) => [String(c.id), c]));
   renderTiles(st, data);
   renderAttribution(st, data);
@@ -420,6 +473,7 @@ function renderLegend(st, data) {
   for (const item of data.legend || []) {
     const row = el("div", "cm-legend-row");
     const sw = el("span", "cm-swatch");
+    sw.setAttribute("aria-hidden", "true"); // the label beside it says what the colour means
     sw.style.background = safeColour(item.colour);
     row.append(sw, el("span", "cm-legend-label", item.label));
     body.appendChild(row);
@@ -433,7 +487,9 @@ function renderLegend(st, data) {
   const foot = el("div", "cm-legend-key");
   for (const [cls, sym, text] of keyRows) {
     const row = el("div", "cm-legend-row");
-    row.append(el("span", `cm-key ${cls}`, sym), el("span", "cm-legend-label", text));
+    const symbol = el("span", `cm-key ${cls}`, sym);
+    symbol.setAttribute("aria-hidden", "true");
+    row.append(symbol, el("span", "cm-legend-label", text));
     foot.appendChild(row);
   }
   body.appendChild(foot);
@@ -447,9 +503,13 @@ function setLegendOpen(st, open) {
   const toggle = box.querySelector(".cm-legend-toggle");
   box.classList.toggle("cm-legend-open", st.legendOpen);
   box.setAttribute("data-open", st.legendOpen ? "1" : "0");
-  toggle.textContent = st.legendOpen ? "Hide key ▾" : "Show key ▸";
+  // The accessible name is the visible words (WCAG 2.5.3 label in name: "click Show key" works in
+  // voice control); the arrow is decoration, aria-expanded tells the state.
+  const arrow = el("span", "cm-legend-arrow", st.legendOpen ? " ▾" : " ▸");
+  arrow.setAttribute("aria-hidden", "true");
+  toggle.replaceChildren(st.legendOpen ? "Hide key" : "Show key", arrow);
   toggle.setAttribute("aria-expanded", st.legendOpen ? "true" : "false");
-  toggle.setAttribute("aria-label", st.legendOpen ? "Hide the map key" : "Show the map key");
+  toggle.removeAttribute("aria-label");
 }
 
 function renderBadges(st, data) {
@@ -526,9 +586,8 @@ function renderMarkers(st) {
       entry = { id, marker, pin, label, name, shown: null };
       marker.bindTooltip(el("div"), { direction: "auto", offset: [0, -20], className: "cm-tip", opacity: 1 });
       marker.on("click", (e) => onMarkerClick(st, id, e));
-      marker.on("keypress", (e) => {
-        if (e.originalEvent && e.originalEvent.keyCode === 13) openCentrePopup(st, id);
-      });
+      // Enter or Space on a focused marker does what a click does (Shift too: toggle the selection).
+      marker.on("keydown", (e) => onMarkerKey(st, id, e));
       marker.on("dragstart", () => onDragStart(st, id));
       marker.on("drag", () => onDrag(st));
       marker.on("dragend", () => onDragEnd(st));
@@ -626,8 +685,14 @@ function paintMarker(st, id) {
   elIcon.setAttribute("data-selected", st.selected.has(id) ? "1" : "0");
   if (d.pending) elIcon.setAttribute("data-pending-group", d.group);
   else elIcon.removeAttribute("data-pending-group");
-  const who = `${c.name ?? id}, group ${c.label ?? c.group ?? ""}${open ? "" : `, ${d.status}`}`;
-  elIcon.setAttribute("aria-label", who);
+  // "<name>, group <label>, <status>[, selected][, move pending to ...]": the name, group and state a
+  // sighted user reads from the pin's colour, label and shape.
+  const parts = [String(c.name ?? id), `group ${c.label ?? c.group ?? ""}`, d.status];
+  if (st.selected.has(id)) parts.push("selected");
+  if (d.pending) parts.push(d.group === NEW_GROUP ? "moving to a new group" : `moving to group ${d.label}`);
+  if (open && c.flag) parts.push("breaks a rule");
+  if (c.illustrative) parts.push("illustrative location");
+  elIcon.setAttribute("aria-label", parts.join(", "));
 }
 
 function paintAll(st) {
@@ -965,7 +1030,10 @@ function setSelection(st, ids, notify) {
   paintAll(st);
   declutter(st);
   st.mapEl.dataset.selected = [...next].sort(naturalCompare).join(",");
-  if (notify && !same) sendEvent(st, "select", { centre_ids: [...next].sort(naturalCompare) });
+  if (notify && !same) {
+    sendEvent(st, "select", { centre_ids: [...next].sort(naturalCompare) });
+    announce(st, next.size ? `${next.size} centre${next.size === 1 ? "" : "s"} selected` : "Selection cleared");
+  }
 }
 
 function installBoxSelect(st) {
@@ -1026,6 +1094,20 @@ function drawBox(st) {
   boxEl.style.top = `${Math.min(start.y, end.y)}px`;
   boxEl.style.width = `${Math.abs(end.x - start.x)}px`;
   boxEl.style.height = `${Math.abs(end.y - start.y)}px`;
+}
+
+function onMarkerKey(st, id, e) {
+  const oe = e && e.originalEvent;
+  if (!oe || oe.altKey || oe.ctrlKey || oe.metaKey) return;
+  if (oe.key !== "Enter" && oe.key !== " " && oe.key !== "Spacebar") return;
+  oe.preventDefault(); // Space would scroll the page (and no keypress follows a cancelled keydown)
+  if (oe.repeat) return;
+  st.keyPopup = true;
+  try {
+    onMarkerClick(st, id, e);
+  } finally {
+    st.keyPopup = false;
+  }
 }
 
 function onMarkerClick(st, id, e) {
@@ -1158,7 +1240,8 @@ function onDragEnd(st) {
     return;
   }
 
-  // Optimistic recolour, before the server answers.
+  // Tell the server first (its answer takes longest), then recolour optimistically before it answers.
+  sendEvent(st, "move", { centre_ids: [...ids].sort(naturalCompare), group: target.group });
   const g = st.groups.get(target.group);
   let colour = NEW_GROUP_COLOUR;
   let label = "+";
@@ -1197,8 +1280,9 @@ function onDragEnd(st) {
     paintAll(st);
     declutter(st);
   }, PENDING_TIMEOUT_MS + 50);
+  const what = ids.length === 1 ? String(st.centres.get(ids[0])?.name ?? ids[0]) : `${ids.length} centres`;
+  announce(st, `${what} moved to ${target.group === NEW_GROUP ? "a new group" : `group ${label}`}`);
 
-  sendEvent(st, "move", { centre_ids: [...ids].sort(naturalCompare), group: target.group });
 }
 
 // ---------------------------------------------------------------------------
@@ -1256,7 +1340,10 @@ function openCentrePopup(st, id) {
       const group = sel.value;
       const ids = moveIds.filter((i) => group === NEW_GROUP || String(st.centres.get(i)?.group) !== group);
       finish();
-      if (ids.length) sendEvent(st, "move", { centre_ids: ids.sort(naturalCompare), group });
+      if (!ids.length) return;
+      sendEvent(st, "move", { centre_ids: ids.sort(naturalCompare), group });
+      const what = ids.length === 1 ? String(st.centres.get(ids[0])?.name ?? ids[0]) : `${ids.length} centres`;
+      announce(st, `${what} moved to ${group === NEW_GROUP ? "a new group" : `group ${group}`}`);
     });
     row.append(el("label", "cm-popup-label", "Move to"), sel, btnMove);
     box.appendChild(row);
@@ -1311,6 +1398,9 @@ function openCentrePopup(st, id) {
     box.appendChild(btnReopen);
   }
   L.DomEvent.disableClickPropagation(box);
+  st.popup = popup;
+  st.popupFor = id;
+  st.popupFromKey = Boolean(st.keyPopup);
   popup.setLatLng(entry.marker.getLatLng()).setContent(box).openOn(map);
   const first = box.querySelector("select, button");
   if (first) setTimeout(() => first.focus({ preventScroll: true }), 0);

@@ -57,6 +57,20 @@ resized until the user pans or zooms. Leaflet focuses the map on mousedown; here
 scrolling the page (Streamlit scrolls an inner element, not the window, which Leaflet does not
 restore: the page used to jump and the first click on a marker was lost).
 
+Accessibility (WCAG 2.1 AA, checked with axe-core in tests/browser/test_accessibility.py)
+-----------------------------------------------------------------------------------------
+The map container is ``role="application"`` with an ``aria-label`` saying how to use it
+(:data:`MAP_LABEL`). Every centre marker is a focusable button (``tabindex="0"``, ``role="button"``) named
+``"<centre name>, group <label>, <status>"`` (then ``selected``, ``moving to group ...``, ``breaks a rule``,
+``illustrative location`` where they apply); its tooltip (reach, deprived share, details, notes) opens on
+focus and is its ``aria-describedby``. Tab from the map reaches the markers; Enter or Space on a marker
+does what a click does (opens its popup, whose first control takes the focus), Shift+Enter / Shift+Space
+adds it to or removes it from the selection, Esc clears the selection; the focus ring shows in every
+marker state. Pin labels are black or white, whichever contrasts more with the group colour (at least
+4.58:1); groups, closures, flags and illustrative locations are told by text and shape as well as
+colour (labels, "✕", "!", dashed rings, the legend's words). The legend is a ``role="group"`` named "Map
+key"; its toggle is named by its visible words with ``aria-expanded``.
+
 Browser-side hooks (for tests and benchmarks)
 ---------------------------------------------
 Marker elements (``.leaflet-marker-icon``) carry ``data-centre-id``, ``data-group``
@@ -87,6 +101,7 @@ Streamlit after editing them.
 
 from __future__ import annotations
 
+import html
 import math
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
@@ -94,7 +109,7 @@ from typing import Any
 
 import streamlit as st
 
-__all__ = ["NEW_GROUP", "centre_map"]
+__all__ = ["MAP_LABEL", "NEW_GROUP", "centre_map"]
 
 NEW_GROUP = "__new__"
 """The ``group`` of a ``move`` that was dropped on empty map: the app allocates a new group."""
@@ -102,10 +117,13 @@ NEW_GROUP = "__new__"
 _HERE = Path(__file__).resolve().parent
 _JS = (_HERE / "centre_map.js").read_text(encoding="utf-8")
 _CSS = (_HERE / "centre_map.css").read_text(encoding="utf-8")
+MAP_LABEL = ("Map of children's centres. Tab to a centre; Enter or Space opens its details and actions, "
+             "Shift+Enter selects it; arrow keys pan, plus and minus zoom.")
+"""The map container's accessible name (``aria-label``; the browser says "read-only" on a read-only map)."""
 _HTML = (
     '<div class="cm-root">'
     '<div class="cm-map" data-testid="centre-map" data-ready="0" role="application" '
-    'aria-label="Map of children\'s centres. Tab to a centre and press Enter for its actions."></div>'
+    f'aria-label="{html.escape(MAP_LABEL, quote=True)}"></div>'
     "</div>"
 )
 

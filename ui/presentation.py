@@ -14,6 +14,7 @@ CSS = """<style>
 html {font-size: 18px;}
 [data-testid='stMainBlockContainer'] {padding-top: 2.6rem; padding-left: 1.2rem; padding-right: 1.2rem;}
 [data-testid='stMain'] p, [data-testid='stMain'] li, [data-testid='stMain'] label {color: #000;}
+[data-testid='stMain'] button[kind='primary'] p {color: #fff;}
 [data-testid='stCaptionContainer'], [data-testid='stCaptionContainer'] p {color: #1a1a1a; font-size: 1rem;}
 [data-testid='stMetric'] {border: 3px solid #000 !important; padding: 0.3rem 0.9rem; background: #fff;}
 [data-testid='stMetricLabel'] p {font-size: 1.15rem; font-weight: 700; color: #000;}
