@@ -109,18 +109,28 @@ def _load() -> str:
     return f"{one:.2f} {five:.2f} {fifteen:.2f} ({os.cpu_count()} CPUs)"
 
 
-def _markers(page: Any) -> list[dict]:
-    ms = page.locator(MARKERS).evaluate_all(
-        """els => els.map(e => {
-            const r = e.getBoundingClientRect();
-            const x = r.x + r.width / 2, y = r.y + r.height / 2;
-            const top = e.getRootNode().elementFromPoint(x, y);
-            return {id: e.dataset.centreId, group: e.dataset.group, status: e.dataset.status,
-                    x, y, top: !!top && e.contains(top)};
-        })""")
+# Every marker's centre, group, status, page position and whether it is uncovered (the top element there).
+MARKERS_JS = """els => els.map(e => {
+    const r = e.getBoundingClientRect();
+    const x = r.x + r.width / 2, y = r.y + r.height / 2;
+    const top = e.getRootNode().elementFromPoint(x, y);
+    return {id: e.dataset.centreId, group: e.dataset.group, status: e.dataset.status,
+            x, y, top: !!top && e.contains(top)};
+})"""
+IDLE_JS = "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')"  # no script run in progress
+PAINTED_JS = "() => window.__bench && window.__bench.tPaint !== null"  # WATCH_JS saw the figures change
+CONFIRMED_JS = "([el, g]) => el.getAttribute('data-group') === g && !el.hasAttribute('data-pending-group')"
+
+
+def with_clearance(ms: list[dict]) -> list[dict]:
+    """Each marker's ``clear``: the page distance (px) to its nearest other marker (0 when alone)."""
     for m in ms:
-        m["clear"] = min(math.dist((m["x"], m["y"]), (o["x"], o["y"])) for o in ms if o is not m)
+        m["clear"] = min((math.dist((m["x"], m["y"]), (o["x"], o["y"])) for o in ms if o is not m), default=0.0)
     return ms
+
+
+def _markers(page: Any) -> list[dict]:
+    return with_clearance(page.locator(MARKERS).evaluate_all(MARKERS_JS))
 
 
 def _plan(page: Any, n_targets: int = 4) -> tuple[list[dict], list[dict]]:
@@ -139,7 +149,7 @@ def _open(page: Any, url: str) -> None:
 
 def _idle(page: Any) -> None:
     """Wait until no script run is in progress (the status widget is gone)."""
-    page.wait_for_function("() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=WAIT_MS)
+    page.wait_for_function(IDLE_JS, timeout=WAIT_MS)
     page.wait_for_timeout(100)
 
 
@@ -149,11 +159,9 @@ def _move(page: Any, src: dict, dst: dict) -> dict:
     page.mouse.down()
     page.mouse.move(dst["x"], dst["y"], steps=12)
     page.mouse.up()
-    page.wait_for_function("() => window.__bench && window.__bench.tPaint !== null", timeout=WAIT_MS)
+    page.wait_for_function(PAINTED_JS, timeout=WAIT_MS)
     mk = page.locator(f'.leaflet-marker-icon[data-centre-id="{src["id"]}"]')
-    page.wait_for_function(
-        "([el, g]) => el.getAttribute('data-group') === g && !el.hasAttribute('data-pending-group')",
-        arg=[mk.element_handle(), dst["group"]], timeout=WAIT_MS)
+    page.wait_for_function(CONFIRMED_JS, arg=[mk.element_handle(), dst["group"]], timeout=WAIT_MS)
     _idle(page)
     mp = page.locator(MAP)
     a = {k: float(mp.get_attribute(f"data-last-{k}-ms") or "nan") for k in ("drop", "recolour", "paint", "round-trip")}
