@@ -32,7 +32,7 @@ PRESENT_CARDS = ("lots", "open", "budget", "gap")
 COUNTY = "Whole county"
 NEW_GROUP = "__new__"
 
-PAGE_HISTORY = "_plan_page_history"  # the history the whole page was last drawn with
+PAGE_DRAWN = "_plan_page_drawn"  # what the whole page was last drawn with: (history, presenting)
 
 
 def _apply_move(centre_ids: list[str], group: str) -> None:
@@ -191,6 +191,13 @@ def _draw_map(ev, shown, suggested, shading: str, tiles: bool, readonly: bool, h
                + " (dashed marks are illustrative).")
 
 
+def _page_is_stale() -> bool:
+    """True after a fragment-only run changed what the rest of the page shows: the history (the tabs,
+    the change log) or presentation mode (its styles are set by app.py, the tabs are hidden)."""
+    drawn = st.session_state.get(PAGE_DRAWN)
+    return drawn is None or drawn[0] is not session.history() or drawn[1] != presentation.on()
+
+
 @st.fragment
 def workbench() -> None:
     """Title, toolbar, map and headline figures. A move on the map reruns only this fragment, so the
@@ -226,8 +233,8 @@ def workbench() -> None:
                 st.info("Read-only view: the figures and map are live, editing is switched off.")
             else:
                 draw_keyboard_moves(ev, names, _apply_move, NEW_GROUP)
-    if st.session_state.get(PAGE_HISTORY) is not session.history():
-        st.rerun(scope="app")  # a move in this fragment alone: now the tabs and the change log
+    if _page_is_stale():
+        st.rerun(scope="app")  # a move (or presentation on/off) in this fragment alone: now the rest of the page
 
 
 def draw_tabs() -> None:
@@ -266,7 +273,7 @@ def draw_tabs() -> None:
         draw_change_log(session.history())
 
 
-st.session_state[PAGE_HISTORY] = session.history()
+st.session_state[PAGE_DRAWN] = (session.history(), presentation.on())
 presentation.keep_address()
 workbench()
 if not presentation.on():  # presenting: the map and the figures only
