@@ -59,3 +59,14 @@ def db(tmp_path, monkeypatch) -> str:
     st.cache_resource.clear()
     yield url
     st.cache_resource.clear()
+
+
+@pytest.fixture(autouse=True)
+def _main_module_restored():
+    """AppTest runs app.py as ``__main__`` and leaves it there; a process started with ``spawn`` (test_store's
+    pools) then runs the app again on start-up, outside Streamlit, dies, and the pool waits for ever.
+    Each test gets back the ``__main__`` it started with."""
+    main = sys.modules.get("__main__")
+    yield
+    if main is not None:
+        sys.modules["__main__"] = main
