@@ -42,7 +42,7 @@ lint: install-dev
 	$(BIN)/ruff check .
 
 test: install-dev system browser lint
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q --durations=20
 
 bench: install-dev
 	$(BIN)/python bench/bench_metrics.py

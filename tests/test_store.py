@@ -7,6 +7,7 @@ PostgreSQL cases are skipped only when no PostgreSQL binaries are installed. No 
 
 from __future__ import annotations
 
+import contextlib
 import glob
 import multiprocessing
 import os
@@ -19,6 +20,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import types
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -515,13 +517,35 @@ def test_two_app_servers_share_one_database(db_url):
         assert [n.text for n in server_a.notes(saved.id)] == ["seen on B"]
 
 
-def _spawn_pool(n: int):
-    return multiprocessing.get_context("spawn").Pool(n)
+POOL_TIMEOUT = 300  # seconds; a worker that cannot start fails the test instead of hanging the run
+
+
+@contextlib.contextmanager
+def _spawned(n: int):
+    """A spawn-context ``(Manager, Pool(n))``, started with a blank ``__main__``.
+
+    A spawned process re-imports the parent's ``__main__``; after an AppTest that can be app.py, which
+    dies outside Streamlit, and a Pool replaces dead workers for ever. A blank module gives the children
+    nothing to import (they need only ``store_worker``, found on ``sys.path``).
+    """
+    context = multiprocessing.get_context("spawn")
+    saved = sys.modules["__main__"]
+    sys.modules["__main__"] = types.ModuleType("__main__")
+    try:
+        with context.Manager() as manager, context.Pool(n) as pool:
+            yield manager, pool
+    finally:
+        sys.modules["__main__"] = saved
+
+
+def _starmap(pool, func, jobs: list[tuple]) -> list:
+    """``pool.starmap`` that raises ``multiprocessing.TimeoutError`` after POOL_TIMEOUT seconds."""
+    return pool.starmap_async(func, jobs).get(POOL_TIMEOUT)
 
 
 def test_many_processes_open_an_empty_database_at_once(db_url):
-    with _spawn_pool(6) as pool:
-        ids = pool.starmap(store_worker.open_and_save, [(db_url, w) for w in range(6)])
+    with _spawned(6) as (_, pool):
+        ids = _starmap(pool, store_worker.open_and_save, [(db_url, w) for w in range(6)])
     assert len(set(ids)) == 6
     with ScenarioStore(db_url) as store:
         assert store.count() == 6
@@ -540,10 +564,10 @@ def test_eight_processes_save_and_conflict(db_url):
         shared = {s.id: s.edit_token for s in (
             store.save_new(store_worker.scenario(f"shared {k}"), name=f"shared {k}", dataset="Norfolk",
                            author="setup") for k in range(SHARED))}
-    with multiprocessing.get_context("spawn").Manager() as manager, _spawn_pool(WORKERS) as pool:
+    with _spawned(WORKERS) as (manager, pool):
         barrier = manager.Barrier(WORKERS)  # all eight start hammering at the same moment
         jobs = [(db_url, w, shared, NEW_PER_WORKER, UPDATES_PER_WORKER, 1000 + w, barrier) for w in range(WORKERS)]
-        results = pool.starmap(store_worker.hammer, jobs)
+        results = _starmap(pool, store_worker.hammer, jobs)
 
     created = {sid: marker for r in results for sid, marker in r["created"].items()}
     assert len(created) == WORKERS * NEW_PER_WORKER  # no two saves got the same id
@@ -717,9 +741,9 @@ def test_drafts_belong_to_a_browser(store, db_url):
 
 def test_examples_are_seeded_once_by_two_processes_at_once(db_url):
     ScenarioStore(db_url).close()
-    with multiprocessing.get_context("spawn").Manager() as manager, _spawn_pool(4) as pool:
+    with _spawned(4) as (manager, pool):
         barrier = manager.Barrier(4)
-        results = pool.starmap(store_worker.seed_examples, [(db_url, w, barrier) for w in range(4)])
+        results = _starmap(pool, store_worker.seed_examples, [(db_url, w, barrier) for w in range(4)])
     with ScenarioStore(db_url) as store:
         examples = [e for e in store.list() if e.is_example]
     assert sorted(e.name for e in examples) == [f"Example {k}" for k in range(store_worker.N_EXAMPLES)]
