@@ -8,7 +8,7 @@ from pathlib import Path
 import streamlit as st
 
 from lib.text import md
-from ui import auth, browser, drafts, presentation, workspace
+from ui import auth, browser, drafts, follow, presentation, workspace
 
 HERE = Path(__file__).resolve().parent
 log = logging.getLogger("centre_planner")
@@ -39,6 +39,7 @@ browser.remember()
 workspace.apply_query_params()
 drafts.offer()
 workspace.show_message()  # what opening a link or restoring a draft had to say, on whichever page
+follow.watch()  # a read-only view shows the newest saved version by itself
 try:
     page.run()
 except Exception as exc:  # never a traceback on a page: say what happened; the work is in the undo stack and draft

@@ -971,6 +971,18 @@ class ScenarioStore:
         stored = _stored(row)
         return dataclasses.replace(stored, view_token=row.view_token) if with_view_token else stored
 
+    def version(self, scenario_id: str) -> int:
+        """The scenario's stored version: one read by primary key, no payload (what a follow view polls
+        every second); raises :class:`NotFound`, also for a deleted one."""
+        if not isinstance(scenario_id, str) or not 0 < len(scenario_id) <= _MAX_ID:
+            raise NotFound(scenario_id)
+        with self._read() as conn:
+            row = conn.execute(sa.select(scenarios.c.version, scenarios.c.deleted)
+                               .where(scenarios.c.id == scenario_id)).first()
+        if row is None or row.deleted:
+            raise NotFound(scenario_id)
+        return int(row.version)
+
     def list(self, search: str = "", dataset: str | None = None, *, include_examples: bool = True,
              limit: int | None = None) -> list[StoredSummary]:
         """Catalogue entries, most recently saved first.

@@ -192,6 +192,20 @@ def test_two_users_conflict_then_copy(store):
                         edit_token=first.edit_token).version == 3
 
 
+def test_version_follows_saves_from_another_store_and_deletion(store, db_url):
+    saved = store.save_new(rich_scenario(), name="Followed", dataset="Norfolk")
+    assert store.version(saved.id) == 1
+    with ScenarioStore(db_url) as other:  # another app server saves: the follower's cheap poll sees it
+        other.update(saved.id, rich_scenario().close("holt"), expected_version=1, edit_token=saved.edit_token)
+        assert store.version(saved.id) == 2 == store.get(saved.id).version
+        other.rename(saved.id, "Followed (v3)", 2, edit_token=saved.edit_token)
+    assert store.version(saved.id) == 3
+    store.delete(saved.id, edit_token=saved.edit_token)
+    for gone in (saved.id, "nope", "", "x" * 100, None):
+        with pytest.raises(NotFound):
+            store.version(gone)
+
+
 def test_update_keeps_or_changes_name_and_description(store):
     saved = store.save_new(rich_scenario(), name="A", description="first", dataset="Norfolk")
     kept = store.update(saved.id, rich_scenario("ignored"), expected_version=1, edit_token=saved.edit_token)

@@ -100,7 +100,8 @@ def _candidate() -> Draft | None:
     return None
 
 
-def _when(t: datetime) -> str:
+def when(t: datetime) -> str:
+    """A saved time as people in England read it: "14:02" today, else "3 Dec 2026, 14:02" (UK time)."""
     local = t.astimezone(LOCAL) if LOCAL is not None else t
     today = datetime.now(local.tzinfo).date()
     return f"{local:%H:%M}" if local.date() == today else f"{local:%d %b %Y, %H:%M}"
@@ -119,7 +120,7 @@ def offer() -> None:
         state, name, dataset = {}, "a scenario", ""
     changes = f"{draft.changes} change{'s' if draft.changes != 1 else ''}"
     with st.container(border=True, key="draft_offer"):
-        st.warning(f"You have unsaved work from {_when(draft.updated_at)} ({changes}) on {md(name)}"
+        st.warning(f"You have unsaved work from {when(draft.updated_at)} ({changes}) on {md(name)}"
                    + (f" ({md(dataset)})" if dataset else "") + ".")
         c1, c2, _ = st.columns([1, 1, 4])
         c1.button("Restore", type="primary", key="draft_restore", on_click=restore, args=(draft,))

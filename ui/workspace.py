@@ -156,21 +156,22 @@ def _fits(stored: StoredScenario) -> bool:
     return False
 
 
-def open_stored(scenario_id: str) -> bool:
-    """Open a scenario from the catalogue (editable in place only if this browser holds the right)."""
+def open_stored(scenario_id: str) -> StoredScenario | None:
+    """Open the newest version of a stored scenario (editable in place only if this browser holds the
+    right); None, with a message, when it cannot be opened."""
     if not in_scope(scenario_id):
         say("error", "This session was opened by a link: it can only open that link's scenario.")
-        return False
+        return None
     s = store()
     try:
         stored = s.granted(browser.browser_key(), scenario_id) or s.get(scenario_id, with_view_token=True)
     except NotFound:
         say("error", "That scenario no longer exists (it was deleted, or the link is out of date).")
-        return False
+        return None
     if not _fits(stored):
-        return False
+        return None
     start(stored.scenario, stored)
-    return True
+    return stored
 
 
 def open_link(token: str) -> bool:

@@ -38,6 +38,7 @@ from helpers import (
     go_to,
     headline,
     marker,
+    metric,
     open_plan,
     start_plan,
 )
@@ -288,3 +289,49 @@ def test_two_sessions_never_see_each_others_unsaved_moves(offline_contexts: Any,
     assert again.version == 1 and again.scenario == saved, "B's moves changed A's saved scenario"
     for op in (a_op, b_op):
         assert op.blocked == []
+
+
+FOLLOW_WITHIN_S = 2.0  # issue 12: a follow view shows a save made elsewhere within 2 s
+
+
+def test_a_follow_view_shows_a_save_made_elsewhere(offline_contexts: Any, app: dict, norfolk: Any) -> None:
+    """A (editing link) moves a centre and saves; B (the viewing link, untouched) shows it by itself."""
+    import time
+
+    from lib.scenario import Scenario
+    from lib.store import ScenarioStore
+
+    with ScenarioStore(app["db"]) as store:
+        saved = store.save_new(Scenario.baseline(norfolk.centre_ids), name="Workshop plan", dataset="Norfolk",
+                               author="Ann")
+    a_op, b_op = offline_contexts(), offline_contexts()
+    start_plan(a_op.page, f"{app['url']}/?link={saved.edit_token}")
+    start_plan(b_op.page, f"{app['url']}/?link={saved.view_token}")
+    a, b = open_plan(a_op.page), open_plan(b_op.page)
+    expect(b.get_by_text("Following Workshop plan, version 1", exact=False)).to_be_visible(timeout=WAIT_MS)
+    idle(a)
+    t1, x = isolated_markers(a)[:2]
+    expected = totals_after(norfolk, [(x["id"], t1["group"])])
+    drop(a, x["id"], t1["id"])
+    confirmed(a, x["id"], t1["group"])
+    expect_figures(a, expected)
+    b.wait_for_timeout(1500)  # A's unsaved move never reaches B
+    assert metric(b, "Lots").inner_text() == f"{N_CENTRES}"
+    expect(marker(b, x["id"])).to_have_attribute("data-group", x["group"])
+
+    go_to(a, "Scenarios", "Scenarios")
+    a.get_by_role("button", name="Save", exact=True).click()
+    expect(a.get_by_text("(version 2)").first).to_be_visible(timeout=WAIT_MS)
+    saved_at = time.perf_counter()
+    expect(metric(b, "Lots")).to_have_text(f"{expected['lots']:,}", timeout=WAIT_MS)
+    took = time.perf_counter() - saved_at
+    print(f"follow view updated {took:.2f} s after the save was confirmed")
+    expect_figures(b, expected)
+    expect(marker(b, x["id"])).to_have_attribute("data-group", t1["group"])
+    expect(b.get_by_text("Following Workshop plan, version 2", exact=False)).to_be_visible(timeout=WAIT_MS)
+    expect(b.get_by_text("version 2 (updated: saved by anonymous at", exact=False)).to_be_visible()
+    assert took <= FOLLOW_WITHIN_S, f"the follow view took {took:.2f} s (at most {FOLLOW_WITHIN_S} s)"
+    with ScenarioStore(app["db"]) as store:
+        assert store.version(saved.id) == 2  # B, read-only, saved nothing
+    for op in (a_op, b_op):
+        assert op.blocked == [] and op.errors == []
