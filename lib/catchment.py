@@ -20,6 +20,7 @@ from scipy.spatial import cKDTree
 
 from lib.data import Dataset
 from lib.errors import DataError
+from lib.immutable import read_only
 
 UNASSIGNED = -1
 
@@ -64,16 +65,13 @@ def prepare(dataset: Dataset) -> Network:
         assign = given_assignment(dataset.reach_assignment, areas["area_id"], index, ax, ay, cx, cy)
     else:
         assign = nearest(ax, ay, cx, cy)
-    return Network(
-        dataset=dataset, area_x=ax, area_y=ay,
-        children=areas["children"].to_numpy(np.int64),
-        decile=areas["imd_decile"].to_numpy(np.int64),
-        centre_x=cx, centre_y=cy,
-        phase=centres["phase"].fillna(0).to_numpy(np.int64),
-        centre_ids=ids, centre_index=index,
-        base_assign=assign,
-        base_distance_km=np.hypot(ax - cx[assign], ay - cy[assign]) / 1000.0,
-    )
+    arrays = {"area_x": ax, "area_y": ay, "children": areas["children"].to_numpy(np.int64),
+              "decile": areas["imd_decile"].to_numpy(np.int64), "centre_x": cx, "centre_y": cy,
+              "phase": centres["phase"].fillna(0).to_numpy(np.int64), "base_assign": assign,
+              "base_distance_km": np.hypot(ax - cx[assign], ay - cy[assign]) / 1000.0}
+    # one Network serves every session on a server (the default's cache): its arrays are read-only copies
+    return Network(dataset=dataset, centre_ids=ids, centre_index=index,
+                   **{k: read_only(np.array(v)) for k, v in arrays.items()})
 
 
 def dataset_fingerprint(dataset: Dataset) -> str:

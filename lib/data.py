@@ -31,7 +31,7 @@ import difflib
 import json
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
 
@@ -40,6 +40,7 @@ import pandas as pd
 
 from lib import geo
 from lib.errors import DataError, Problems
+from lib.immutable import handed_out
 from lib.tables import (
     MAX_AREA_ROWS,
     MAX_CENTRE_ROWS,
@@ -999,9 +1000,13 @@ ENGLAND_NUMBERS = ("pwc_lat", "pwc_lon", "pop_0_4_mid2020", "imd_score", "imd_de
 ENGLAND_COLUMNS = ("lsoa11cd", "lsoa11nm", "lad19nm", "county_ua_name", *ENGLAND_NUMBERS, "urban_rural")
 
 
-@lru_cache(maxsize=1)
 def england_areas() -> pd.DataFrame:
     """All 32,844 English LSOAs (2011) with canonical columns and ``county``."""
+    return handed_out(_england_areas())
+
+
+@lru_cache(maxsize=1)
+def _england_areas() -> pd.DataFrame:
     # only the columns the app uses, numbers read as numbers: the same checks, a third of the time
     raw = pd.read_csv(DATA_DIR / "england_lsoa11.csv.gz", usecols=ENGLAND_COLUMNS, keep_default_na=False,
                       dtype={c: (float if c in ENGLAND_NUMBERS else str) for c in ENGLAND_COLUMNS})
@@ -1035,7 +1040,8 @@ def load_default() -> Dataset:
     town points or illustrative placements (the documented p-median rule, see
     ``scripts/build_norfolk_centres.py``).
     """
-    return _load_default()
+    ds = _load_default()
+    return replace(ds, areas=handed_out(ds.areas), centres=handed_out(ds.centres))
 
 
 @lru_cache(maxsize=1)

@@ -20,6 +20,7 @@ import pandas as pd
 
 from lib import geo
 from lib.errors import DataError, Problems
+from lib.immutable import handed_out, read_only
 from lib.tables import plain_text
 
 DATA_DIR = Path(__file__).resolve().parent.parent / "data"
@@ -104,30 +105,36 @@ def postcode_table(path: str | Path = POSTCODES_FILE) -> PostcodeTable:
     months = arrays["terminated"].astype(np.int32)
     terminated = np.zeros(n, np.int32)
     terminated[~live] = (1980 + months // 12) * 100 + months % 12 + 1
-    return PostcodeTable(codes=codes, live=live, easting=easting, northing=northing, quality=quality,
-                         lsoa_index=arrays["lsoa_index"], lsoa_codes=arrays["lsoa_codes"],
-                         terminated=terminated, meta=meta)
+    return PostcodeTable(**{k: read_only(v) for k, v in dict(
+        codes=codes, live=live, easting=easting, northing=northing, quality=quality,
+        lsoa_index=arrays["lsoa_index"], lsoa_codes=arrays["lsoa_codes"], terminated=terminated).items()},
+        meta=meta)
+
+
+def lsoa_centroids() -> pd.DataFrame:
+    """Population-weighted centroids of the English LSOAs (2011), indexed by code."""
+    return handed_out(_lsoa_centroids())
 
 
 @lru_cache(maxsize=1)
-def lsoa_centroids() -> pd.DataFrame:
-    """Population-weighted centroids of the English LSOAs (2011), indexed by code."""
+def _lsoa_centroids() -> pd.DataFrame:
     cols = ["lsoa11cd", "pwc_lat", "pwc_lon", "pwc_easting", "pwc_northing"]
     frame = pd.read_csv(LSOA_FILE, usecols=cols, dtype={"lsoa11cd": str}, keep_default_na=False)
     return frame.set_index("lsoa11cd")
 
 
-@lru_cache(maxsize=2)
-def _centroid_arrays(table: PostcodeTable) -> np.ndarray:
-    """(K + 1, 4) lat, lon, easting, northing per entry of ``table.lsoa_codes``; the last row (and
-    codes without a centroid) NaN."""
-    cents = lsoa_centroids()
+@lru_cache(maxsize=1)
+def _centroid_arrays() -> np.ndarray:
+    """(K + 1, 4) lat, lon, easting, northing per entry of the bundled gazetteer's ``lsoa_codes``; the
+    last row (and codes without a centroid) NaN. Read-only."""
+    table = postcode_table()
+    cents = _lsoa_centroids()
     codes = pd.Index(table.lsoa_codes.astype(str))
     pos = pd.Index(cents.index.astype(str)).get_indexer(codes)
     values = cents[["pwc_lat", "pwc_lon", "pwc_easting", "pwc_northing"]].to_numpy(float)
     out = np.full((len(codes) + 1, 4), np.nan)
     out[:-1][pos >= 0] = values[pos[pos >= 0]]
-    return out
+    return read_only(out)
 
 
 def normalise(postcodes: Sequence[object] | np.ndarray | pd.Series) -> pd.Series:
@@ -204,7 +211,7 @@ def geocode_postcodes(postcodes: Sequence[object], *, file_name: str = "postcode
         lat[pts], lon[pts] = geo.to_wgs84(easting[pts], northing[pts])
     if term.any():
         li = table.lsoa_index[safe[term]].astype(np.int64)
-        cents = _centroid_arrays(table)[np.where(li == NO_LSOA, len(table.lsoa_codes), li)]
+        cents = _centroid_arrays()[np.where(li == NO_LSOA, len(table.lsoa_codes), li)]
         lat[term], lon[term], easting[term], northing[term] = cents.T
     located = np.isfinite(lat)
 

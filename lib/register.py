@@ -30,6 +30,7 @@ import numpy as np
 import pandas as pd
 
 from lib import geo
+from lib.immutable import handed_out
 
 __all__ = ["DEFAULT_KINDS", "KINDS", "REGISTER_FILE", "council_centres", "council_counts", "councils",
            "network_name", "register"]
@@ -47,9 +48,13 @@ SOURCE = ("DfE Get Information about Schools (open children's centres) and DfE L
           "located by postcode (OS Code-Point Open 2025.2)")
 
 
-@lru_cache(maxsize=1)
 def register() -> pd.DataFrame:
     """Every record, with ``kind`` (short label) and numeric easting / northing / lat / lon (NaN when none)."""
+    return handed_out(_register())
+
+
+@lru_cache(maxsize=1)
+def _register() -> pd.DataFrame:
     frame = pd.read_csv(REGISTER_FILE, dtype=str, keep_default_na=False)
     frame["kind"] = frame["record_kind"].map(KINDS)
     for col in ("easting", "northing", "lat", "lon"):
