@@ -552,6 +552,12 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
+def _check_id(scenario_id: object) -> None:
+    """Raise :class:`NotFound` for what cannot be a scenario id (not text, empty, too long), before any query."""
+    if not isinstance(scenario_id, str) or not 0 < len(scenario_id) <= _MAX_ID:
+        raise NotFound(scenario_id)
+
+
 def _new_id() -> str:
     return secrets.token_urlsafe(_ID_BYTES)
 
@@ -862,8 +868,7 @@ class ScenarioStore:
         isolation level, and no writer without the token ever succeeds. ``expected_version`` None
         (delete without a version) means "whatever is current".
         """
-        if not isinstance(scenario_id, str) or not 0 < len(scenario_id) <= _MAX_ID:
-            raise NotFound(scenario_id)
+        _check_id(scenario_id)
         author = _check_text(author, "author", MAX_SHORT)
         with self._write() as conn:
             row = self._current(conn, scenario_id)
@@ -946,8 +951,7 @@ class ScenarioStore:
 
     def restore(self, scenario_id: str, *, edit_token: str, author: str = "") -> StoredScenario:
         """Undo :meth:`delete` (a new version, like any change); needs the editing token."""
-        if not isinstance(scenario_id, str) or not 0 < len(scenario_id) <= _MAX_ID:
-            raise NotFound(scenario_id)
+        _check_id(scenario_id)
         author = _check_text(author, "author", MAX_SHORT)
         if not isinstance(edit_token, str):
             raise NotFound(scenario_id)
@@ -964,8 +968,7 @@ class ScenarioStore:
     def get(self, scenario_id: str, *, with_view_token: bool = False) -> StoredScenario:
         """The stored scenario, without its tokens (``with_view_token``: with the viewing one, for a
         workspace that lists every scenario anyway); raises :class:`NotFound` (also for a deleted one)."""
-        if not isinstance(scenario_id, str) or not 0 < len(scenario_id) <= _MAX_ID:
-            raise NotFound(scenario_id)
+        _check_id(scenario_id)
         with self._read() as conn:
             row = self._current(conn, scenario_id)
         stored = _stored(row)
@@ -974,8 +977,7 @@ class ScenarioStore:
     def version(self, scenario_id: str) -> int:
         """The scenario's stored version: one read by primary key, no payload (what a follow view polls
         every second); raises :class:`NotFound`, also for a deleted one."""
-        if not isinstance(scenario_id, str) or not 0 < len(scenario_id) <= _MAX_ID:
-            raise NotFound(scenario_id)
+        _check_id(scenario_id)
         with self._read() as conn:
             row = conn.execute(sa.select(scenarios.c.version, scenarios.c.deleted)
                                .where(scenarios.c.id == scenario_id)).first()
