@@ -2,23 +2,11 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
+from apptest import APP, IDS, run
 from streamlit.testing.v1 import AppTest
 from textcheck import shown
 
-from lib.catchment import prepare
-from lib.data import load_default
 from lib.store import ScenarioStore
-
-APP = str(Path(__file__).resolve().parent.parent / "app.py")
-IDS = list(prepare(load_default()).centre_ids)
-
-
-def run(at: AppTest) -> AppTest:
-    at.run()
-    assert not at.exception, at.exception
-    return at
 
 
 def button(at: AppTest, label: str):

@@ -2,22 +2,16 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
+from apptest import APP, IDS, run
 from streamlit.testing.v1 import AppTest
 from textcheck import shown
 
 from lib.auth_config import UNREADABLE, SignInConfig, mentions_auth, sign_in_config
-from lib.catchment import prepare
-from lib.data import load_default
 from lib.scenario import Scenario
 from lib.store import ScenarioStore
 from ui import auth
 from ui.auth import identity
-
-APP = str(Path(__file__).resolve().parent.parent / "app.py")
-IDS = list(prepare(load_default()).centre_ids)
 
 SHARED = {"redirect_uri": "http://localhost:8501/oauth2callback", "cookie_secret": "a-long-random-test-secret-0123"}
 PROVIDER = {"client_id": "client", "client_secret": "secret",
@@ -113,12 +107,6 @@ def app(secrets: dict | None = None, user: dict | None = None, query: dict | Non
         at.user = user
     at.query_params.update(query or {})
     return run(at)
-
-
-def run(at: AppTest) -> AppTest:
-    at.run()
-    assert not at.exception, at.exception
-    return at
 
 
 def labels(at: AppTest) -> set[str]:
