@@ -38,9 +38,9 @@ def watch() -> None:
 
 @st.fragment(run_every=POLL_SECONDS)
 def _poll() -> None:
-    info = workspace.loaded()
-    if info is None or not following():
+    if not following():  # the link was left (own copy made) since this fragment was drawn
         return
+    info = workspace.loaded()
     try:
         version = workspace.store().version(info.id)
     except NotFound:
