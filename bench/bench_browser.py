@@ -13,9 +13,11 @@ For each move it prints, in page time (``performance.now()``, relative to the dr
               next animation frame)
     python    drop -> Python's answer drawn on the map (``data-last-round-trip-ms``)
 
-then median and p95 of each, the targets (marker <= 50 ms; figures <= 200 ms median,
-<= 500 ms p95) and whether they are met. The marker target is judged on the paint time
-(what the user sees). Never asserts on time; exit status 1 only when a move did not take
+then median and p95 of each, the targets (marker <= 50 ms; figures <= 100 ms median on Norfolk,
+<= 150 ms with ``--county``, <= 500 ms p95) and whether they are met. The figures a move changes
+(lots, budget, envelope gap) are painted by the browser at the drop from the table Python sent with
+the map (``live_figures``); "python" is when Python's answer confirms them. The marker target is
+judged on the paint time (what the user sees). Never asserts on time; exit status 1 only when a move did not take
 effect (wrong group or count). Every request to a host other than localhost is aborted.
 
     python bench/bench_browser.py              # 24 moves
@@ -48,7 +50,8 @@ MAP = '[data-testid="centre-map"]'
 MARKERS = ".leaflet-marker-icon[data-centre-id]"
 WAIT_MS = 30_000
 TARGET_MARKER_MS = 50.0
-TARGET_FIGURES_MEDIAN_MS = 200.0
+TARGET_FIGURES_MEDIAN_MS = 100.0  # Norfolk; TARGET_FIGURES_COUNCIL_MS with --county (the largest council)
+TARGET_FIGURES_COUNCIL_MS = 150.0
 TARGET_FIGURES_P95_MS = 500.0
 
 # In-page helpers: read the "Lots" figure and watch it change after a drop.
@@ -262,20 +265,22 @@ def main(argv: list[str] | None = None) -> int:
         ("drop -> marker recoloured (DOM)", "recolour", ""),
         ("drop -> marker painted (next frame)", "paint", f"<= {TARGET_MARKER_MS:.0f} ms"),
         ("drop -> figures updated (DOM)", "figures",
-         f"<= {TARGET_FIGURES_MEDIAN_MS:.0f} ms median, <= {TARGET_FIGURES_P95_MS:.0f} ms p95"),
+         f"<= {TARGET_FIGURES_COUNCIL_MS if args.county else TARGET_FIGURES_MEDIAN_MS:.0f} ms median, "
+         f"<= {TARGET_FIGURES_P95_MS:.0f} ms p95"),
         ("drop -> figures painted (next frame)", "figures_painted", ""),
         ("drop -> Python's answer drawn on the map", "python", ""),
     ]
     for label, key, target in lines:
         med, p95 = stats(key)
         print(f"{label:<44} {med:>8.1f} {p95:>8.1f}   {target}")
+    target_median = TARGET_FIGURES_COUNCIL_MS if args.county else TARGET_FIGURES_MEDIAN_MS
     _, m_p95 = stats("paint")
     f_med, f_p95 = stats("figures")
     marker_ok = m_p95 <= TARGET_MARKER_MS
-    figures_ok = f_med <= TARGET_FIGURES_MEDIAN_MS and f_p95 <= TARGET_FIGURES_P95_MS
+    figures_ok = f_med <= target_median and f_p95 <= TARGET_FIGURES_P95_MS
     print()
     print(f"marker recolour meets target (p95 of paint <= {TARGET_MARKER_MS:.0f} ms): {'yes' if marker_ok else 'no'}")
-    print(f"group figures meet target (median <= {TARGET_FIGURES_MEDIAN_MS:.0f} ms, p95 <= "
+    print(f"group figures meet target (median <= {target_median:.0f} ms, p95 <= "
           f"{TARGET_FIGURES_P95_MS:.0f} ms): {'yes' if figures_ok else 'no'}")
     print(f"meets target: {'yes' if marker_ok and figures_ok else 'no'}")
     print(f"requests to other hosts (aborted): {len(blocked)}")

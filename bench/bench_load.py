@@ -19,7 +19,11 @@ movable centres, and round-robins its own targets), so no two do the same moves.
 
 Per move, in page time (``performance.now()``): drop -> figures painted, i.e. the frame after the
 "Lots" figure changed (a MutationObserver installed before the drag, ``bench_browser.WATCH_JS``)
-minus ``data-last-drop-ms`` of the map container (the same approach as ``bench_browser.py``).
+minus ``data-last-drop-ms`` of the map container (the same approach as ``bench_browser.py``). The
+figures a move changes are painted by the browser at the drop (``live_figures`` of the map component)
+and confirmed by Python's answer; drop -> Python's answer drawn on the map (``data-last-round-trip-ms``)
+is printed too: it is what the server's load costs. Each session waits for that answer before its
+next move.
 
 Errors counted per session: a page that does not become ready, a move that times out or raises,
 a move that does not take effect (the lot count did not fall by one, or the marker did not get its
@@ -330,11 +334,13 @@ async def _move(page: Any, src: dict, dst: dict) -> dict:
     except Exception:
         confirmed = False
     await _idle(page)
-    drop = float(await page.locator(MAP).get_attribute("data-last-drop-ms") or "nan")
+    mp = page.locator(MAP)
+    drop = float(await mp.get_attribute("data-last-drop-ms") or "nan")
+    python = float(await mp.get_attribute("data-last-round-trip-ms") or "nan")
     w = await page.evaluate("() => window.__bench")
     return {"src": src["id"], "from": src["group"], "to": dst["group"], "before": w["before"] or before,
             "after": w["after"], "confirmed": confirmed,
-            "figures": w["t"] - drop, "figures_painted": w["tPaint"] - drop}
+            "figures": w["t"] - drop, "figures_painted": w["tPaint"] - drop, "python": python}
 
 
 async def run_session(browser: Any, harness: Any, url: str, s: Session, n_moves: int,
@@ -453,6 +459,7 @@ async def run_phase(browser: Any, harness: Any, url: str, n_sessions: int, n_mov
     moves_wall = t0 + wall - t_moves[0]
     moves = [m for s in sessions for m in s.moves]
     vals = [m["figures_painted"] for m in moves if math.isfinite(m["figures_painted"])]
+    py = [m["python"] for m in moves if math.isfinite(m["python"])]
     errors = [e for s in sessions for e in s.errors]
     errors += [f"session {s.index}: request to another host aborted: {b}" for s in sessions for b in s.blocked]
     ready_s = [s.ready_s for s in sessions if math.isfinite(s.ready_s)]
@@ -462,6 +469,8 @@ async def run_phase(browser: Any, harness: Any, url: str, n_sessions: int, n_mov
         "p95_ms": _pct(vals, 95) if vals else float("nan"),
         "max_ms": max(vals) if vals else float("nan"),
         "dom_median_ms": statistics.median([m["figures"] for m in moves]) if moves else float("nan"),
+        "python_median_ms": statistics.median(py) if py else float("nan"),
+        "python_p95_ms": _pct(py, 95) if py else float("nan"),
         "errors": len(errors), "error_list": errors,
         "warnings": [w for s in sessions for w in s.warnings],
         "rss_start_mb": rss_start, "rss_peak_mb": sampler.peak, "rss_samples": len(sampler.samples),
@@ -483,6 +492,8 @@ def _print_phase(name: str, r: dict) -> None:
     print(f"{name}: {r['sessions']} session(s), {r['moves']} of {r['moves_asked']} moves measured")
     print(f"  drop -> figures painted   median {r['median_ms']:8.1f} ms   p95 {r['p95_ms']:8.1f} ms   "
           f"max {r['max_ms']:8.1f} ms   (DOM updated: median {r['dom_median_ms']:.1f} ms)")
+    print(f"  drop -> Python's answer   median {r['python_median_ms']:8.1f} ms   p95 {r['python_p95_ms']:8.1f} ms   "
+          "(drawn on the map: the figures painted at the drop confirmed)")
     print(f"  errors {r['errors']}   warnings {len(r['warnings'])}")
     print(f"  server RSS: {r['rss_start_mb']:.0f} MB at start, peak {r['rss_peak_mb']:.0f} MB "
           f"({r['rss_samples']} samples)")

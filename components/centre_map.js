@@ -415,6 +415,7 @@ function renderNow(st, data) {
   renderLegend(st, data);
   renderBadges(st, data);
   reconcilePending(st);
+  syncFigures(st);
   renderMarkers(st);
   const before = st.selected.size;
   st.selected = new Set([...st.selected].filter((id) => st.centres.has(id)));
@@ -721,6 +722,68 @@ function reconcilePending(st) {
     }
   }
   if (confirmed) st.mapEl.dataset.pending = String(st.pending.size);
+}
+
+// ---------------------------------------------------------------------------
+// Headline figures painted at the drop (Python's answer then replaces them)
+// ---------------------------------------------------------------------------
+
+const FIGURE_METRICS = '.st-key-headline_figures [data-testid="stMetric"]';
+
+/** Lots once the pending moves land: the groups with an open centre (as Python counts them). */
+function lotsAfterPending(st) {
+  const groups = new Set();
+  for (const [id, c] of st.centres) {
+    if ((c.status || "open") !== "open") continue;
+    const p = st.pending.get(id);
+    if (!p) groups.add(`g:${c.group}`);
+    else groups.add(p.target === NEW_GROUP ? `new:${p.t0}` : `g:${p.target}`); // each drop on the map: its own group
+  }
+  return groups.size;
+}
+
+/** The text node holding an element's words (st.metric draws them as markdown: `<p>words</p>`). */
+function wordsOf(elm) {
+  if (!elm) return null;
+  const walk = document.createTreeWalker(elm, NodeFilter.SHOW_TEXT, {
+    acceptNode: (n) => (n.nodeValue.trim() ? NodeFilter.FILTER_ACCEPT : NodeFilter.FILTER_SKIP),
+  });
+  return walk.nextNode();
+}
+
+/** Write the figures for `lots` (`live_figures.by_lots`) into the headline metrics. Only text nodes'
+ * values change (React keeps its nodes and overwrites them with Python's answer); a change is
+ * written only where one is shown with the same sign. Returns whether that count was known. */
+function writeFigures(st, lots, optimistic) {
+  const live = st.data && st.data.live_figures;
+  const rows = live && live.by_lots[String(lots)];
+  if (!rows) return false;
+  const slot = new Map(); // any label a live figure can have -> its place in a row
+  for (const r of Object.values(live.by_lots)) r.forEach((row, i) => slot.set(row[0], i));
+  for (const metric of document.querySelectorAll(FIGURE_METRICS)) {
+    const label = wordsOf(metric.querySelector('[data-testid="stMetricLabel"]'));
+    const i = label ? slot.get(label.nodeValue.trim()) : undefined;
+    if (i === undefined) continue;
+    const [newLabel, value, change] = rows[i];
+    const valueNode = wordsOf(metric.querySelector('[data-testid="stMetricValue"]'));
+    const changeNode = wordsOf(metric.querySelector('[data-testid="stMetricDelta"]'));
+    if (label.nodeValue !== newLabel) label.nodeValue = newLabel;
+    if (valueNode && valueNode.nodeValue !== value) valueNode.nodeValue = value;
+    if (changeNode && change && changeNode.nodeValue.trim()[0] === change[0]) changeNode.nodeValue = change;
+    if (optimistic) metric.setAttribute("data-figures-pending", "1");
+    else metric.removeAttribute("data-figures-pending");
+  }
+  return true;
+}
+
+/** The figures as they stand: predicted while moves are pending, else Python's (if any were predicted). */
+function syncFigures(st) {
+  if (!st.data || !st.data.live_figures) return;
+  if (st.pending.size) {
+    if (writeFigures(st, lotsAfterPending(st), true)) st.mapEl.dataset.lastFiguresMs = String(round1(performance.now()));
+  } else if (document.querySelector(`${FIGURE_METRICS}[data-figures-pending]`)) {
+    writeFigures(st, st.data.live_figures.now, false);
+  }
 }
 
 function applyView(st, data) {
@@ -1261,6 +1324,7 @@ function onDragEnd(st) {
     });
     paintMarker(st, i);
   }
+  syncFigures(st);
   const t1 = performance.now();
   st.lastDropT0 = t0;
   const ds = st.mapEl.dataset;
@@ -1277,6 +1341,7 @@ function onDragEnd(st) {
   setTimeout(() => {
     if (!st.map) return;
     reconcilePending(st);
+    syncFigures(st);
     paintAll(st);
     declutter(st);
   }, PENDING_TIMEOUT_MS + 50);

@@ -203,6 +203,7 @@ def centre_map(
     attribution: str | None = None,
     readonly: bool = False,
     legend_open: bool | None = None,
+    live_figures: dict | None = None,
 ) -> Any:
     """Draw the centre map and return the component's result.
 
@@ -264,6 +265,15 @@ def centre_map(
         Whether the legend starts open. None (default): open on maps at least 700 px tall,
         collapsed to its "Show key" button on shorter ones, so it covers no centre. Applied when
         the value changes; otherwise the user's own toggle survives reruns.
+    live_figures
+        The headline figures a move can change, painted at the drop before Python answers:
+        ``{"now": lots, "by_lots": {"<n>": [[label, value, change | None], ...]}}`` for lot counts n
+        near the current one (``ui.plan_panels.live_figures``). At a drop the browser counts the groups
+        with an open centre (pending moves applied), finds the ``st.metric`` elements inside
+        ``.st-key-headline_figures`` whose label is one of these figures' labels and writes that count's
+        label, value and change into their text (the change only where one is shown and its sign is
+        the same, so no arrow points the wrong way). When Python's answer arrives (or the move times out)
+        it writes the figures for ``now`` back, so what stays on screen is always Python's. None: off.
 
     Returns
     -------
@@ -286,6 +296,7 @@ def centre_map(
         "attribution": attribution or None,
         "readonly": bool(readonly),
         "legend_open": None if legend_open is None else bool(legend_open),
+        "live_figures": _live_figures(live_figures),
     }
     return _mount(
         key=key,
@@ -296,6 +307,15 @@ def centre_map(
         on_action_change=on_action,
         on_select_change=on_select,
     )
+
+
+def _live_figures(live: dict | None) -> dict | None:
+    """``live_figures`` as plain JSON: the current lot count and, per count, [label, value, change] strings."""
+    if not live:
+        return None
+    by_lots = {str(int(n)): [[str(label), str(value), None if change is None else str(change)]
+                             for label, value, change in rows] for n, rows in live["by_lots"].items()}
+    return {"now": int(live["now"]), "by_lots": by_lots}
 
 
 def _bounds(fit_bounds: Sequence[Sequence[float]] | None) -> list[list[float]] | None:

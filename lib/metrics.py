@@ -237,6 +237,17 @@ class Evaluation:
         out["lots"] = sum(out["lots_by_route"].values())
         return out
 
+    def totals_for_lots(self, lots: int) -> dict[str, float]:
+        """The budget figures if the open centres were grouped into ``lots`` lots, all else unchanged
+        (what a move does: reach areas, centre costs and the envelope stay):
+
+            budget total(n) = budget total + management cost per lot * (n - lots now)
+            envelope gap(n) = envelope - budget total(n)
+        """
+        t = self._totals
+        total = t["budget_total"] + self.scenario.budget.management_per_lot * (int(lots) - t["lots"])
+        return {"lots": int(lots), "budget_total": total, "envelope_gap": t["envelope"] - total}
+
     def centre_breaks(self) -> dict[str, np.ndarray]:
         return rules.centre_breaks(self.centre["reach"], self.ctx.is_open, self.scenario.rules)
 

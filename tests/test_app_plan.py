@@ -115,3 +115,24 @@ def test_list_view_edit_moves_centre(at):
     at.session_state[key] = {"edited_rows": {3: {"Group": "G1"}}, "added_rows": [], "deleted_rows": []}
     at.run()
     assert present(at).group_of[IDS[3]] == "G1"
+
+
+def test_the_figures_painted_at_a_drop_are_the_figures_python_draws_after_it() -> None:
+    """live_figures (what the map writes into the headline metrics at a drop, looked up by the lot count
+    the browser counts) equals headline_figures after the move: one centre onto another group, two
+    centres at once, a centre to a new group, a group emptied; and after closures."""
+    from ui.plan_panels import LIVE_FIGURES, headline_figures, live_figures
+
+    base = evaluate(NET, Scenario.baseline(IDS))
+    ev = evaluate(NET, Scenario.baseline(IDS).close(IDS[5]).close(IDS[9]), base.baseline_total)
+    moves = [([IDS[0]], "G2"), ([IDS[2], IDS[3]], "G2"), ([IDS[0]], ev.scenario.new_group_label()),
+             ([IDS[7]], "G9"), ([IDS[1]], "G2")]
+    seen = set()
+    for ids, group in moves:
+        after = ev.with_move(ids, group)
+        n = after.totals()["lots"]
+        expected = headline_figures(after, base, travel.summary(after))
+        assert live_figures(ev, base)["by_lots"][str(n)] == [list(expected[k][:3]) for k in LIVE_FIGURES]
+        seen.add(n - ev.totals()["lots"])
+        ev = after
+    assert seen == {-2, -1, 0, 1}  # fewer lots, the same number (a closed centre's group) and one more

@@ -129,3 +129,21 @@ def test_waterfall_steps_sum_to_the_saving_and_lots_never_hold_closed_centres(st
     assert sum(v for _, v in ev.waterfall()) == pytest.approx(-t["saving"], abs=1e-6)
     open_groups = {sc.group_of[c] for c in IDS if c not in sc.closed}
     assert t["lots"] == len(open_groups) == sum(t["lots_by_route"].values())
+
+
+@PROPS
+@given(st.lists(op, max_size=20), st.lists(centre, min_size=1, max_size=4), st.integers(0, 60))
+def test_a_move_changes_the_budget_only_through_the_lot_count(steps, moved, target):
+    """What the map paints at a drop (Evaluation.totals_for_lots at the lot count after the move, the
+    browser counting the groups with an open centre) is what the full evaluation says afterwards."""
+    sc = BASE
+    for step in steps:
+        sc = apply(sc, step)
+    before = evaluate(NET, sc, BASELINE_TOTAL)
+    after_sc = apply(sc, ("move", moved, target))
+    after = evaluate(NET, after_sc, BASELINE_TOTAL).totals()
+    open_groups = {after_sc.group_of[c] for c in IDS if c not in after_sc.closed and c not in after_sc.merged_into}
+    assert after["lots"] == len(open_groups)
+    forecast = before.totals_for_lots(len(open_groups))
+    assert forecast["budget_total"] == pytest.approx(after["budget_total"], rel=1e-12, abs=1e-6)
+    assert forecast["envelope_gap"] == pytest.approx(after["envelope_gap"], rel=1e-12, abs=1e-6)

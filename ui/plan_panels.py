@@ -58,6 +58,8 @@ def _delta(value: float, money_delta: bool = False) -> str | None:
 
 
 Headline = tuple[str, str, str | None, str, str]  # label, value, change, delta colour, explanation
+LIVE_FIGURES = ("lots", "budget", "gap")  # the headline figures a move can change
+FIGURES_KEY = "headline_figures"  # the container of the headline figures (CSS class st-key-headline_figures)
 
 
 def headline_figures(ev: Evaluation, base: Evaluation, trip: travel.TravelSummary) -> dict[str, Headline]:
@@ -66,8 +68,9 @@ def headline_figures(ev: Evaluation, base: Evaluation, trip: travel.TravelSummar
     t, b = ev.totals(), base.totals()
     d = ev.scenario.deprivation.threshold
     x = f"{trip.limit_km:g}"
+    lot_figures = _lot_figures(t, b)
     return {
-        "lots": ("Lots", f"{t['lots']:,}", _delta(t["lots"] - b["lots"]), "off", HELP["lots"]),
+        "lots": lot_figures["lots"],
         "open": ("Open centres", f"{t['open_centres']:,}", _delta(t["open_centres"] - b["open_centres"]), "off",
                  HELP["open"]),
         "beyond": (f"Over {x} km away", f"{trip.children_beyond:,}",
@@ -77,10 +80,31 @@ def headline_figures(ev: Evaluation, base: Evaluation, trip: travel.TravelSummar
         "deprived": ("Deprived share", f"{t['deprived_share']:.1%}", None, "off",
                      HELP["deprived"].format(pct=d * 10, d=d)),
         "weighted": ("Weighted reach", f"{t['weighted_reach']:,.0f}", None, "off", HELP["weighted"]),
+        "budget": lot_figures["budget"],
+        "gap": lot_figures["gap"],
+    }
+
+
+def _lot_figures(t: dict, b: dict) -> dict[str, Headline]:
+    """The headline figures a move can change (``LIVE_FIGURES``), from totals ``t`` and the baseline's ``b``."""
+    return {
+        "lots": ("Lots", f"{t['lots']:,}", _delta(t["lots"] - b["lots"]), "off", HELP["lots"]),
         "budget": ("Budget total", money(t["budget_total"]), _delta(t["budget_total"] - b["budget_total"], True),
                    "inverse", HELP["budget"]),
         "gap": (gap_label(t["envelope_gap"]), money(abs(t["envelope_gap"])), None, "off", HELP["gap"]),
     }
+
+
+def live_figures(ev: Evaluation, base: Evaluation, fewer: int = 16, more: int = 4) -> dict:
+    """What the map paints at a drop, before Python answers: for each lot count n from ``fewer`` below the
+    current one to ``more`` above, the label, value and change of the figures a move can change (a move
+    changes the budget only through the lot count: ``Evaluation.totals_for_lots``). The browser counts
+    the groups with an open centre after the drop and looks its figures up here; Python's answer then
+    replaces them. ``{"now": lots, "by_lots": {"n": [[label, value, change], ...]}}``, in ``LIVE_FIGURES`` order."""
+    now, b = ev.totals()["lots"], base.totals()
+    by_lots = {str(n): [list(h[:3]) for h in _lot_figures(ev.totals_for_lots(n), b).values()]
+               for n in range(max(0, now - fewer), now + more + 1)}
+    return {"now": now, "by_lots": by_lots}
 
 
 def _metric(col, figure: Headline) -> None:
@@ -91,7 +115,7 @@ def _metric(col, figure: Headline) -> None:
 def draw_headline_cards(ev: Evaluation, base: Evaluation, keys: tuple[str, ...]) -> None:
     """Big cards in one row (presentation mode): the chosen headline figures with their change."""
     figures = headline_figures(ev, base, travel.summary(ev))
-    for col, key in zip(st.columns(len(keys)), keys, strict=True):
+    for col, key in zip(st.container(key=FIGURES_KEY).columns(len(keys)), keys, strict=True):
         _metric(col, figures[key])
 
 
@@ -100,9 +124,10 @@ def draw_totals(ev: Evaluation, base: Evaluation) -> None:
     rule-flag summary, the travel summary and the lot counts."""
     trip = travel.summary(ev)
     items = list(headline_figures(ev, base, trip).values())
-    for row in range(0, len(items), 2):
-        for col, figure in zip(st.columns(2), items[row:row + 2], strict=True):
-            _metric(col, figure)
+    with st.container(key=FIGURES_KEY):
+        for row in range(0, len(items), 2):
+            for col, figure in zip(st.columns(2), items[row:row + 2], strict=True):
+                _metric(col, figure)
     draw_rule_flags(ev)
     st.caption(md(trip.describe()))
     draw_lot_counts(ev)

@@ -21,6 +21,7 @@ from ui.plan_panels import (
     draw_rule_flags,
     draw_totals,
     draw_travel,
+    live_figures,
 )
 from ui.rules_panel import FOCUS, clear_focus, draw_rules_panel
 from ui.suggest_panel import draw_suggest_panel, draw_suggestion_bar
@@ -185,6 +186,7 @@ def _draw_map(ev, shown, suggested, shading: str, tiles: bool, readonly: bool, h
             fit_bounds=focus["bounds"] if focus else zoom or mapview.bounds(ev), tiles=tiles,
             key=MAP_KEY, on_move=_on_map_move, on_action=_on_map_action, on_select=_on_map_select,
             height=height, readonly=readonly or suggested is not None,
+            live_figures=None if readonly or suggested is not None else live_figures(ev, session.baseline_evaluation()),
         )
     st.caption("Drag a centre onto another centre or a group label to move it; drop on empty map for a new group; "
                "shift-drag to select several. Centre locations: " + mapview.location_summary(net.dataset.centres)
