@@ -33,7 +33,7 @@ PRESENT_CARDS = ("lots", "open", "budget", "gap")
 COUNTY = "Whole county"
 NEW_GROUP = "__new__"
 
-PAGE_DRAWN = "_plan_page_drawn"  # what the whole page was last drawn with: (history, presenting)
+PAGE_DRAWN = "_plan_page_drawn"  # whether the whole page (app.py's styles) was last drawn presenting
 
 
 def _apply_move(centre_ids: list[str], group: str) -> None:
@@ -194,16 +194,24 @@ def _draw_map(ev, shown, suggested, shading: str, tiles: bool, readonly: bool, h
 
 
 def _page_is_stale() -> bool:
-    """True after a fragment-only run changed what the rest of the page shows: the history (the tabs,
-    the change log) or presentation mode (its styles are set by app.py, the tabs are hidden)."""
-    drawn = st.session_state.get(PAGE_DRAWN)
-    return drawn is None or drawn[0] is not session.history() or drawn[1] != presentation.on()
+    """True after a fragment-only run switched presentation mode on or off: its styles are set by app.py."""
+    return st.session_state.get(PAGE_DRAWN) != presentation.on()
 
 
 @st.fragment
+def plan_page() -> None:
+    """Everything the Plan page draws. A move reruns this fragment alone, never app.py and the page
+    around it (nothing there depends on the plan); the browser has painted the figures a move changes
+    at the drop already (``live_figures``)."""
+    workbench()
+    if not presentation.on():  # presenting: the map and the figures only
+        draw_tabs()
+    if _page_is_stale():
+        st.rerun(scope="app")  # presentation on or off: app.py's styles too
+
+
 def workbench() -> None:
-    """Title, toolbar, map and headline figures. A move on the map reruns only this fragment, so the
-    figures are painted at once; the tabs below then catch up in a whole-page rerun."""
+    """Title, toolbar, map and headline figures."""
     net = session.network()
     hist = session.history()
     ev = session.evaluation()
@@ -235,8 +243,6 @@ def workbench() -> None:
                 st.info("Read-only view: the figures and map are live, editing is switched off.")
             else:
                 draw_keyboard_moves(ev, names, _apply_move, NEW_GROUP)
-    if _page_is_stale():
-        st.rerun(scope="app")  # a move (or presentation on/off) in this fragment alone: now the rest of the page
 
 
 def draw_tabs() -> None:
@@ -275,8 +281,6 @@ def draw_tabs() -> None:
         draw_change_log(session.history())
 
 
-st.session_state[PAGE_DRAWN] = (session.history(), presentation.on())
+st.session_state[PAGE_DRAWN] = presentation.on()
 presentation.keep_address()
-workbench()
-if not presentation.on():  # presenting: the map and the figures only
-    draw_tabs()
+plan_page()
