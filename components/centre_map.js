@@ -18,7 +18,7 @@ const NEW_GROUP = "__new__";
 const DROP_RADIUS_PX = 30; // drop within this distance of an open centre -> its group
 const BADGE_SLACK_PX = 12; // drop this close to a group badge's box -> that group
 const CANCEL_RADIUS_PX = 12; // a drag shorter than this is not a move
-const PENDING_TIMEOUT_MS = 4000; // forget an optimistic recolour the server never confirmed
+const PENDING_TIMEOUT_MS = 10000; // forget an optimistic move the server never confirmed (a busy server: seconds)
 const NEW_GROUP_COLOUR = "#ffffff";
 const CLOSED_COLOUR = "#8a8a8a";
 const AREA_DEFAULT_FILL = "#d9d9d9";
@@ -776,12 +776,14 @@ function writeFigures(st, lots, optimistic) {
   return true;
 }
 
-/** The figures as they stand: predicted while moves are pending, else Python's (if any were predicted). */
+/** The figures as they stand: predicted while moves are pending, else Python's as of the data just
+ * received. Written even where nothing was predicted: after a fall-back (a move unconfirmed for
+ * PENDING_TIMEOUT_MS) React may already hold the newer figures and would not write them again. */
 function syncFigures(st) {
   if (!st.data || !st.data.live_figures) return;
   if (st.pending.size) {
     if (writeFigures(st, lotsAfterPending(st), true)) st.mapEl.dataset.lastFiguresMs = String(round1(performance.now()));
-  } else if (document.querySelector(`${FIGURE_METRICS}[data-figures-pending]`)) {
+  } else {
     writeFigures(st, st.data.live_figures.now, false);
   }
 }

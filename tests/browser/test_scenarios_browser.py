@@ -201,7 +201,7 @@ def test_save_share_link_and_read_only_view(offline_contexts: Any, app: dict, no
     view.wait_for_timeout(1500)  # a move, had one been sent, would have come back by now
     expect(view.locator(MAP)).to_have_count(1, timeout=WAIT_MS)
     expect(view.locator(MARKERS)).to_have_count(N_CENTRES, timeout=WAIT_MS)
-    # (An optimistic recolour the server never confirms is dropped after the component's 4 s timeout.)
+    # (An optimistic recolour the server never confirms is dropped after the component's 10 s timeout.)
     expect(marker(view, source["id"])).not_to_have_attribute("data-pending-group", re.compile(".*"),
                                                              timeout=WAIT_MS)
     expect(marker(view, source["id"])).to_have_attribute("data-group", source["group"])
