@@ -21,9 +21,9 @@ Per move, in page time (``performance.now()``): drop -> figures painted, i.e. th
 "Lots" figure changed (a MutationObserver installed before the drag, ``bench_browser.WATCH_JS``)
 minus ``data-last-drop-ms`` of the map container (the same approach as ``bench_browser.py``). The
 figures a move changes are painted by the browser at the drop (``live_figures`` of the map component)
-and confirmed by Python's answer; drop -> Python's answer drawn on the map (``data-last-round-trip-ms``)
-is printed too: it is what the server's load costs. Each session waits for that answer before its
-next move.
+and confirmed by Python's answer; drop -> Python's answer reaching the map (the dragged marker's
+``data-group`` is the target) is printed too: it is what the server's load costs. Each session waits
+for that answer before its next move.
 
 Errors counted per session: a page that does not become ready, a move that times out or raises,
 a move that does not take effect (the lot count did not fall by one, or the marker did not get its
@@ -321,13 +321,13 @@ async def _alerts(page: Any, s: Session, where: str) -> None:
 
 async def _move(page: Any, src: dict, dst: dict) -> dict:
     """One drag (as bench_browser._move): returns page times relative to the drop."""
-    before = await page.evaluate(WATCH_JS)
+    mk = await page.locator(f'.leaflet-marker-icon[data-centre-id="{src["id"]}"]').element_handle()
+    before = await page.evaluate(WATCH_JS, [mk, dst["group"]])
     await page.mouse.move(src["x"], src["y"])
     await page.mouse.down()
     await page.mouse.move(dst["x"], dst["y"], steps=12)
     await page.mouse.up()
     await page.wait_for_function(PAINTED_JS, timeout=MOVE_TIMEOUT_MS)
-    mk = await page.locator(f'.leaflet-marker-icon[data-centre-id="{src["id"]}"]').element_handle()
     confirmed = True
     try:
         await page.wait_for_function(CONFIRMED_JS, arg=[mk, dst["group"]], timeout=MOVE_TIMEOUT_MS)
@@ -336,8 +336,8 @@ async def _move(page: Any, src: dict, dst: dict) -> dict:
     await _idle(page)
     mp = page.locator(MAP)
     drop = float(await mp.get_attribute("data-last-drop-ms") or "nan")
-    python = float(await mp.get_attribute("data-last-round-trip-ms") or "nan")
     w = await page.evaluate("() => window.__bench")
+    python = w["tPython"] - drop if w["tPython"] is not None else float("nan")
     return {"src": src["id"], "from": src["group"], "to": dst["group"], "before": w["before"] or before,
             "after": w["after"], "confirmed": confirmed,
             "figures": w["t"] - drop, "figures_painted": w["tPaint"] - drop, "python": python}

@@ -9,6 +9,9 @@ from streamlit.testing.v1 import AppTest
 
 from lib.catchment import prepare
 from lib.data import load_default
+from ui.plan_panels import TAB_KEY, TABS
+
+__all__ = ["APP", "IDS", "TABS", "open_tab", "run"]
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
 IDS = list(prepare(load_default()).centre_ids)
@@ -19,3 +22,9 @@ def run(at: AppTest) -> AppTest:
     at.run()
     assert not at.exception, at.exception
     return at
+
+
+def open_tab(at: AppTest, label: str) -> AppTest:
+    """Open the Plan page's tab ``label`` (only the open tab is drawn) and run."""
+    at.session_state[TAB_KEY] = label
+    return run(at)

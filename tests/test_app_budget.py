@@ -7,6 +7,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from apptest import open_tab
 from streamlit.testing.v1 import AppTest
 from textcheck import shown
 
@@ -37,6 +38,7 @@ def markdown_with(app: AppTest, text: str) -> list[str]:
 
 
 def test_routes_for_two_lots_at_once_show_in_the_counts_and_the_log(at):
+    open_tab(at, "Lots")
     at.multiselect(key="lots_pick").set_value(["G1", "G2"])
     at.selectbox(key="lots_route").set_value("application")
     at.selectbox(key="lots_lead_type").set_value("voluntary")
@@ -63,6 +65,7 @@ def test_a_closed_centre_leaves_its_lot(at):
 
 
 def test_rules_panel_switches_a_rule_off_and_shows_a_breach_on_the_map(at):
+    open_tab(at, "Rules")
     at.checkbox(key="rule_min_reach_on_True").uncheck().run()
     assert present(at).rules.min_reach is None
     assert at.session_state["history"].log[-1] == "Rules: min reach 600 -> off"

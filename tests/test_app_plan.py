@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from apptest import open_tab
 from streamlit.testing.v1 import AppTest
 from textcheck import shown
 
@@ -63,7 +64,7 @@ def test_keyboard_move_then_undo_redo(at):
     expected = evaluate(NET, Scenario.baseline(IDS).move([IDS[1], IDS[2]], "G1")).totals()
     assert metrics(at)["Lots"] == "52"
     assert metrics(at)["Budget total"] == f"£{expected['budget_total'] / 1e6:,.2f}m"
-    log = shown(" ".join(m.value for m in at.markdown))
+    log = shown(" ".join(m.value for m in open_tab(at, "Change log").markdown))
     assert f"{NAMES[IDS[1]]} moved from G2 to G1" in log
     button(at, "↶ Undo").click()
     at.run()
@@ -112,6 +113,7 @@ def test_group_table_flags_match_lib(at):
 
 def test_list_view_edit_moves_centre(at):
     key = "list_view_0"  # a fresh session's list editor
+    open_tab(at, "Centres (list view)")
     at.session_state[key] = {"edited_rows": {3: {"Group": "G1"}}, "added_rows": [], "deleted_rows": []}
     at.run()
     assert present(at).group_of[IDS[3]] == "G1"

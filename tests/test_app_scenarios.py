@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from apptest import APP, IDS, run
+from apptest import APP, IDS, TABS, open_tab, run
 from streamlit.testing.v1 import AppTest
 from textcheck import shown
 
@@ -134,6 +134,19 @@ def labels(at: AppTest) -> set[str]:
     return {b.label for b in at.button}
 
 
+def assert_plan_read_only(at: AppTest) -> None:
+    """Every tab of the Plan page: no keyboard move form, the settings shown but not editable."""
+    inputs = 0
+    for tab in TABS:
+        open_tab(at, tab)
+        assert "Move" not in labels(at), tab  # no keyboard move form in a read-only view
+        assert all(n.disabled for n in at.number_input), tab
+        assert all(c.disabled for c in at.checkbox if c.key.startswith("rule_")), tab
+        inputs += len(at.number_input)
+    assert inputs  # the Rules tab's settings were there to be checked
+    open_tab(at, TABS[0])
+
+
 def test_a_viewing_link_stays_read_only_on_every_page(db):
     saved = saved_elsewhere(db)
     at = AppTest.from_file(APP, default_timeout=60)
@@ -141,8 +154,7 @@ def test_a_viewing_link_stays_read_only_on_every_page(db):
     run(at)
     assert at.session_state["history"].present.group_of[IDS[5]] == "G1"
     assert {m.label: m.value for m in at.metric}["Lots"] == "53"
-    assert "Move" not in labels(at)  # no keyboard move form in a read-only view
-    assert all(n.disabled for n in at.number_input)  # settings shown, not editable
+    assert_plan_read_only(at)
     # the escape from the issue: Scenarios, then Plan, with the address bar's parameters gone or changed
     for params in ({}, {"view": "0"}, {"view": "true"}):
         at.query_params.clear()
@@ -155,8 +167,7 @@ def test_a_viewing_link_stays_read_only_on_every_page(db):
         assert "Make my own copy" in labels(at)
         at.switch_page("views/plan.py")
         run(at)
-        assert "Move" not in labels(at) and all(n.disabled for n in at.number_input)
-        assert at.number_input and all(c.disabled for c in at.checkbox if c.key.startswith("rule_"))
+        assert_plan_read_only(at)
         at.switch_page("views/budget.py")
         run(at)
         widgets = [*at.number_input, *at.slider, *at.radio]

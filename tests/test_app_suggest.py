@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from apptest import open_tab
 from streamlit.testing.v1 import AppTest
 from textcheck import shown
 
@@ -19,9 +20,8 @@ IDS = list(NET.centre_ids)
 
 @pytest.fixture
 def at() -> AppTest:
-    app = AppTest.from_file(APP, default_timeout=60).run()
-    assert not app.exception
-    return app
+    """The Plan page with its Suggest tab open."""
+    return open_tab(AppTest.from_file(APP, default_timeout=60), "Suggest")
 
 
 def suggest(app: AppTest) -> None:

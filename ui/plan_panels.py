@@ -16,6 +16,8 @@ from lib.text import count, md, plain
 from ui import session
 from ui.lots_panel import draw_lot_counts
 
+TABS = ("Groups", "Lots", "Rules", "Suggest", "Centres (list view)", "Change log")  # below the map on the Plan page
+TAB_KEY = "plan_tab"  # session state: the open tab's label (only the open tab is drawn)
 FLAG_BG = "background-color: #fde0dc"
 FLAG_TEXT = "color: #b00020; font-weight: 700"
 

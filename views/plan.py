@@ -6,13 +6,15 @@ import streamlit as st
 
 from lib import mapview, palette
 from lib.export import safe_frame
-from lib.metrics import evaluate
+from lib.metrics import Evaluation, evaluate
 from lib.text import md
 from ui import presentation, session, workspace
 from ui.colours import group_colours
 from ui.lots_panel import draw_lots_panel
 from ui.pack_downloads import XLSX, board_pack
 from ui.plan_panels import (
+    TAB_KEY,
+    TABS,
     draw_change_log,
     draw_group_table,
     draw_headline_cards,
@@ -246,39 +248,40 @@ def workbench() -> None:
 
 
 def draw_tabs() -> None:
-    """Groups, lots, rules, suggestions, the list view and the change log, below the map."""
+    """Groups, lots, rules, suggestions, the list view and the change log, below the map. Only the open
+    tab is drawn (opening another reruns the page): a move redraws one tab, not six."""
     ev = session.evaluation()
     base = session.baseline_evaluation()
     names = session.names(session.network())
     readonly = workspace.view_only()
-    tabs = st.tabs(["Groups", "Lots", "Rules", "Suggest", "Centres (list view)", "Change log"])
-    with tabs[0]:
-        picked = draw_group_table(ev)
-        d1, d2, _ = st.columns([1, 1, 3])
+    tabs = st.tabs(TABS, key=TAB_KEY, on_change="rerun")
+    panels = (lambda: _draw_groups_tab(ev, base), lambda: draw_lots_panel(ev, readonly),
+              lambda: draw_rules_panel(ev, readonly), lambda: draw_suggest_panel(ev, names, readonly),
+              lambda: draw_list_view(ev, names, readonly), lambda: draw_change_log(session.history()))
+    for tab, draw in zip(tabs, panels, strict=True):
+        if tab.open:
+            with tab:
+                draw()
 
-        def _workbook() -> bytes:
-            from lib.workbook import board_workbook
 
-            return board_workbook(board_pack(ev, base))
+def _draw_groups_tab(ev: Evaluation, base: Evaluation) -> None:
+    """The group table (a picked row highlights its group on the map) and the two downloads."""
+    picked = draw_group_table(ev)
+    d1, d2, _ = st.columns([1, 1, 3])
 
-        # callables: the files are built only when clicked, not on every rerun (the whole pack: Budget page)
-        d1.download_button("Download Excel workbook", _workbook, file_name="centre-planner-board-pack.xlsx",
-                           key="download_briefing", mime=XLSX)
-        d2.download_button("Download groups CSV", lambda: safe_frame(ev.groups_table()).to_csv(index=False),
-                           file_name="groups.csv", mime="text/csv", key="download_groups")
-        if picked != st.session_state.get("selected_group"):
-            st.session_state["selected_group"] = picked
-            st.rerun()
-    with tabs[1]:
-        draw_lots_panel(ev, readonly)
-    with tabs[2]:
-        draw_rules_panel(ev, readonly)
-    with tabs[3]:
-        draw_suggest_panel(ev, names, readonly)
-    with tabs[4]:
-        draw_list_view(ev, names, readonly)
-    with tabs[5]:
-        draw_change_log(session.history())
+    def _workbook() -> bytes:
+        from lib.workbook import board_workbook
+
+        return board_workbook(board_pack(ev, base))
+
+    # callables: the files are built only when clicked, not on every rerun (the whole pack: Budget page)
+    d1.download_button("Download Excel workbook", _workbook, file_name="centre-planner-board-pack.xlsx",
+                       key="download_briefing", mime=XLSX)
+    d2.download_button("Download groups CSV", lambda: safe_frame(ev.groups_table()).to_csv(index=False),
+                       file_name="groups.csv", mime="text/csv", key="download_groups")
+    if picked != st.session_state.get("selected_group"):
+        st.session_state["selected_group"] = picked
+        st.rerun()
 
 
 st.session_state[PAGE_DRAWN] = presentation.on()

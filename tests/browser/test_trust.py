@@ -259,8 +259,9 @@ def test_hostile_text_is_inert_everywhere(offline_contexts: Any, app_server_runn
             m.hover()
             page.wait_for_timeout(200)
         for tab in ("Groups", "Lots", "Rules", "Centres (list view)", "Change log"):
-            page.get_by_role("tab", name=tab).click()
+            page.get_by_role("tab", name=tab).click()  # only the open tab is drawn: wait for its run
             page.wait_for_timeout(300)
+            expect(page.locator('[data-testid="stStatusWidget"]')).to_have_count(0, timeout=WAIT_MS)
         go_to(page, "Scenarios", "Scenarios")
         page.get_by_label("Your name (recorded on saves and notes)").fill(hostile(px, "author")[0][:200])
         page.get_by_label("Your name (recorded on saves and notes)").press("Enter")
