@@ -33,6 +33,7 @@ MAP_HEIGHT = 560  # the whole map on a 1280x720 projector below the title and to
 PRESENT_MAP_HEIGHT = 430  # presenting at 1280x720: title, bar, districts and cards above, the flags line below
 PRESENT_CARDS = ("lots", "open", "budget", "gap")
 COUNTY = "Whole county"
+TILES_KEY = "tiles"
 NEW_GROUP = "__new__"
 
 PAGE_DRAWN = "_plan_page_drawn"  # whether the whole page (app.py's styles) was last drawn presenting
@@ -129,19 +130,23 @@ def _shading_control(col) -> str:
 
 
 def _toolbar(hist, readonly: bool) -> tuple[str, bool, None]:
-    """Undo, redo, reset, the shading, map tiles, presentation mode; returns (shading, tiles, no zoom)."""
-    bar = st.columns([1, 1, 1.6, 3.2, 1.3, 1.5])
+    """Undo, redo, reset, the shading, presentation mode; returns (shading, tiles, no zoom). The map tiles
+    switch sits under the map (:func:`_tiles_switch`): at 1280 px the four shadings need the room."""
+    bar = st.columns([1, 1, 1.6, 4.4, 1.4])
     _undo_redo(bar, hist, readonly)
     bar[2].button("⟲ Reset to baseline", on_click=_reset, width="stretch", key="reset",
                   disabled=readonly or (hist.present.group_of == hist.baseline.group_of and not hist.present.closed))
     shading = _shading_control(bar[3])
-    tiles = bar[4].toggle("Map tiles", value=False, key="tiles",
-                          help="Optional background map from OpenStreetMap; needs internet. Off by default.")
-    bar[5].button("Present", icon=":material/slideshow:", key="present_on", on_click=presentation.switch,
+    bar[4].button("Present", icon=":material/slideshow:", key="present_on", on_click=presentation.switch,
                   args=(True,), width="stretch",
                   help="Presentation mode for a projector: large type, the map full width, big headline cards. "
                        "The address gets ?present=1, so a link opens the same way.")
-    return shading, tiles, None
+    return shading, bool(st.session_state.get(TILES_KEY, False)), None
+
+
+def _tiles_switch() -> None:
+    st.toggle("Map tiles", value=False, key=TILES_KEY,
+              help="Optional background map from OpenStreetMap; needs internet. Off by default.")
 
 
 def _presentation_bar(hist, readonly: bool, net) -> tuple[str, bool, list[list[float]] | None]:
@@ -239,6 +244,7 @@ def workbench() -> None:
             draw_totals(ev, base)
         with left:
             _draw_map(ev, shown, suggested, shading, tiles, readonly, MAP_HEIGHT)
+            _tiles_switch()
             draw_travel(ev)
         with right:
             if readonly:
