@@ -751,13 +751,13 @@ function wordsOf(elm) {
   return walk.nextNode();
 }
 
-/** Write the figures for `lots` (`live_figures.by_lots`) into the headline metrics. Only text nodes'
- * values change (React keeps its nodes and overwrites them with Python's answer); a change is
- * written only where one is shown with the same sign. Returns whether that count was known. */
+/** Write the figures for `lots` (`live_figures.by_lots`) into the headline metrics; nothing when that
+ * count is not in the table. Only text nodes' values change (React keeps its nodes and overwrites them
+ * with Python's answer); a change is written only where one is shown with the same sign. */
 function writeFigures(st, lots, optimistic) {
   const live = st.data && st.data.live_figures;
   const rows = live && live.by_lots[String(lots)];
-  if (!rows) return false;
+  if (!rows) return;
   const slot = new Map(); // any label a live figure can have -> its place in a row
   for (const r of Object.values(live.by_lots)) r.forEach((row, i) => slot.set(row[0], i));
   for (const metric of document.querySelectorAll(FIGURE_METRICS)) {
@@ -773,7 +773,6 @@ function writeFigures(st, lots, optimistic) {
     if (optimistic) metric.setAttribute("data-figures-pending", "1");
     else metric.removeAttribute("data-figures-pending");
   }
-  return true;
 }
 
 /** The figures as they stand: predicted while moves are pending, else Python's as of the data just
@@ -781,11 +780,8 @@ function writeFigures(st, lots, optimistic) {
  * PENDING_TIMEOUT_MS) React may already hold the newer figures and would not write them again. */
 function syncFigures(st) {
   if (!st.data || !st.data.live_figures) return;
-  if (st.pending.size) {
-    if (writeFigures(st, lotsAfterPending(st), true)) st.mapEl.dataset.lastFiguresMs = String(round1(performance.now()));
-  } else {
-    writeFigures(st, st.data.live_figures.now, false);
-  }
+  if (st.pending.size) writeFigures(st, lotsAfterPending(st), true);
+  else writeFigures(st, st.data.live_figures.now, false);
 }
 
 function applyView(st, data) {
