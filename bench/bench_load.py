@@ -334,8 +334,7 @@ async def _move(page: Any, src: dict, dst: dict) -> dict:
     except Exception:
         confirmed = False
     await _idle(page)
-    mp = page.locator(MAP)
-    drop = float(await mp.get_attribute("data-last-drop-ms") or "nan")
+    drop = float(await page.locator(MAP).get_attribute("data-last-drop-ms") or "nan")
     w = await page.evaluate("() => window.__bench")
     python = w["tPython"] - drop if w["tPython"] is not None else float("nan")
     return {"src": src["id"], "from": src["group"], "to": dst["group"], "before": w["before"] or before,
